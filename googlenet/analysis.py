@@ -1,0 +1,543 @@
+"""Per-layer analysis by arithmetic on the spec: shapes, params, MACs, memory, receptive field.
+
+Counting rule (the convention of torchvision's published GFLOPS and of fvcore): MACs are the
+multiply-accumulates of convolution and linear layers only; bias adds, BatchNorm,
+activations, pooling, LRN and concat are not counted. FLOPs = 2 × MACs, which is what
+``torch.utils.flop_counter.FlopCounterMode`` reports. Params are what ``numel`` counts
+(BatchNorm's weight and bias are params; its running statistics are buffers). Bytes are
+fp32, batch 1.
+
+Peak activation memory is a model of one eager inference pass: tensors live from the layer
+that makes them to the last layer that reads them; a block keeps its input alive until its
+branches are merged; ReLU is in place; BatchNorm's output replaces its conv's; flatten and
+inference-mode dropout allocate nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from . import blocks as _blocks
+from .spec import (
+    AdaptiveAvgPool,
+    Block,
+    Branch,
+    Conv,
+    Dropout,
+    Flatten,
+    InputTooSmall,
+    Layer,
+    Linear,
+    LRN,
+    Network,
+    Pool,
+    SpecError,
+    scaled,
+)
+from .validate import validate
+
+BYTES_PER_ELEMENT = 4  # fp32
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    name: str  # qualified: "inception4a.branch2.conv2"
+    kind: str  # conv, maxpool, avgpool, lrn, dropout, adaptive_avg_pool, flatten, linear, concat, add
+    stage: str
+    block: str  # "" for layers outside blocks
+    branch: str  # "" outside branches; "branch3x3.split1" inside a split
+    kernel: tuple[int, int] | None
+    stride: tuple[int, int] | None
+    in_shape: Shape
+    out_shape: Shape
+    params: int
+    macs: int
+    receptive_field: tuple[int, int]
+    jump: tuple[int, int]
+    aux: str = ""  # the aux head this row belongs to
+    layer: Layer | None = None  # the resolved layer (concrete channels)
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+    @property
+    def out_elements(self) -> int:
+        return math.prod(self.out_shape)
+
+    @property
+    def out_bytes(self) -> int:
+        return BYTES_PER_ELEMENT * self.out_elements
+
+    @property
+    def label(self) -> str:
+        """What the layer is, e.g. ``conv 1×7 /1`` or ``maxpool 3×3 /2``."""
+        if self.kernel is None:
+            return self.kind
+        k = f"{self.kernel[0]}×{self.kernel[1]}"
+        return f"{self.kind} {k} /{self.stride[0] if self.stride[0] == self.stride[1] else f'{self.stride[0]}×{self.stride[1]}'}"
+
+
+@dataclass(frozen=True)
+class Group:
+    """Sums over a block, a stage or an aux head."""
+
+    name: str
+    kind: str
+    stage: str
+    in_shape: Shape
+    out_shape: Shape
+    params: int
+    macs: int
+    layers: int
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int  # includes aux heads when they are on
+    macs: int  # inference path only (aux heads do not run at inference)
+    aux_params: int
+    aux_macs: int
+    weights_bytes: int
+    peak_activation_bytes: int
+    activation_bytes: int  # sum of every inference layer's output
+    depth: int  # conv/linear layers on the longest input → output path
+    layers: int
+    output_shape: Shape
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+    @property
+    def aux_flops(self) -> int:
+        return 2 * self.aux_macs
+
+
+@dataclass(frozen=True)
+class Analysis:
+    network: Network
+    layers: tuple[LayerInfo, ...]
+    blocks: tuple[Group, ...]  # every block, in order
+    stages: tuple[Group, ...]
+    aux: tuple[Group, ...]
+    totals: Totals
+
+    def layer(self, name: str) -> LayerInfo:
+        return self._by_name()[name]
+
+    def _by_name(self) -> dict[str, LayerInfo]:
+        cached = self.__dict__.get("_index")
+        if cached is None:
+            cached = {row.name: row for row in self.layers}
+            object.__setattr__(self, "_index", cached)
+        return cached
+
+    def block(self, name: str) -> Group:
+        for g in self.blocks:
+            if g.name == name:
+                return g
+        raise KeyError(name)
+
+
+# --- per-axis arithmetic --------------------------------------------------------------------
+
+
+def conv_out(size: int, k: int, s: int, p: int) -> int:
+    return (size + 2 * p - k) // s + 1
+
+
+def pool_out(size: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output size, including its ceil-mode rule: the last window must
+    start inside the input or its left padding."""
+    if ceil_mode:
+        out = -(-(size + 2 * p - k) // s) + 1
+        if (out - 1) * s >= size + p:
+            out -= 1
+        return out
+    return (size + 2 * p - k) // s + 1
+
+
+# --- the walk -------------------------------------------------------------------------------
+
+
+class _State:
+    __slots__ = ("shape", "rf", "jump", "depth")
+
+    def __init__(self, shape, rf, jump, depth):
+        self.shape = shape
+        self.rf = rf
+        self.jump = jump
+        self.depth = depth
+
+
+def _nbytes(shape: Shape) -> int:
+    return BYTES_PER_ELEMENT * math.prod(shape)
+
+
+class _Walker:
+    def __init__(self, net: Network):
+        self.net = net
+        self.rows: list[LayerInfo] = []
+        self.base = 0  # bytes held by enclosing contexts
+        self.peak = 0
+        self.stage = ""
+        self.block = ""
+        self.aux = ""
+
+    # one layer
+    def layer(self, layer: Layer, st: _State, prefix: str, branch: str, field: str, scale: bool) -> _State:
+        """One layer; ``scale``: apply the width multiplier (stem and aux convs; block convs
+        were scaled when their block was expanded)."""
+        net = self.net
+        name = f"{prefix}{layer.name}"
+        shape = st.shape
+        kernel = stride = None
+        params = macs = 0
+        rf, jump, depth = st.rf, st.jump, st.depth
+        if isinstance(layer, (Conv, Pool)):
+            if len(shape) != 3:
+                raise SpecError(field, f"{name} needs a C×H×W input, got a flat vector of {shape[0]}")
+            c, h, w = shape
+            (kh, kw), (sh, sw), (ph, pw) = layer.kernel, layer.stride, layer.padding
+            kernel, stride = (kh, kw), (sh, sw)
+            if isinstance(layer, Conv):
+                out_c = scaled(layer.out, net.width) if scale else layer.out
+                layer = replace(layer, out=out_c)
+                oh, ow = conv_out(h, kh, sh, ph), conv_out(w, kw, sw, pw)
+                kind = "conv"
+            else:
+                if 2 * ph > kh or 2 * pw > kw:
+                    raise SpecError(
+                        f"{field}.padding",
+                        f"{name}: padding {ph}×{pw} must be at most half the kernel {kh}×{kw} (PyTorch's rule for pools)",
+                    )
+                out_c = c
+                oh = pool_out(h, kh, sh, ph, layer.ceil_mode)
+                ow = pool_out(w, kw, sw, pw, layer.ceil_mode)
+                kind = f"{layer.op}pool"
+            if oh < 1 or ow < 1:
+                raise InputTooSmall(
+                    field,
+                    f"{name} ({kind} {kh}×{kw} /{sh}) would produce {max(oh, 0)}×{max(ow, 0)} from a {h}×{w} input",
+                    layer=name,
+                )
+            out = (out_c, oh, ow)
+            if isinstance(layer, Conv):
+                params = out_c * c * kh * kw + (out_c if layer.bias else 0) + (2 * out_c if layer.bn else 0)
+                macs = out_c * oh * ow * c * kh * kw
+                depth += 1
+            rf = (rf[0] + (kh - 1) * jump[0], rf[1] + (kw - 1) * jump[1])
+            jump = (jump[0] * sh, jump[1] * sw)
+        elif isinstance(layer, AdaptiveAvgPool):
+            if len(shape) != 3:
+                raise SpecError(field, f"{name} needs a C×H×W input")
+            c, h, w = shape
+            oh, ow = layer.output
+            out = (c, oh, ow)
+            kind = "adaptive_avg_pool"
+            kh, kw = -(-h // oh), -(-w // ow)
+            kernel, stride = (kh, kw), (max(1, h // oh), max(1, w // ow))
+            rf = (rf[0] + (kh - 1) * jump[0], rf[1] + (kw - 1) * jump[1])
+            jump = (jump[0] * stride[0], jump[1] * stride[1])
+        elif isinstance(layer, LRN):
+            out, kind = shape, "lrn"
+        elif isinstance(layer, Dropout):
+            out, kind = shape, "dropout"
+        elif isinstance(layer, Flatten):
+            out, kind = (math.prod(shape),), "flatten"
+            if len(shape) == 3:
+                rf = (rf[0] + (shape[1] - 1) * jump[0], rf[1] + (shape[2] - 1) * jump[1])
+        elif isinstance(layer, Linear):
+            if len(shape) != 1:
+                raise SpecError(
+                    field, f"{name} needs a flat input; add a flatten before it (got {'×'.join(map(str, shape))})"
+                )
+            out_f = net.classes if layer.out is None else layer.out
+            layer = replace(layer, out=out_f)
+            out, kind = (out_f,), "linear"
+            params = shape[0] * out_f + (out_f if layer.bias else 0)
+            macs = shape[0] * out_f
+            depth += 1
+        else:  # pragma: no cover - validate() refuses unknown layers first
+            raise SpecError(field, f"unknown layer {layer!r}")
+        self.rows.append(
+            LayerInfo(
+                name=name,
+                kind=kind,
+                stage=self.stage,
+                block=self.block,
+                branch=branch,
+                kernel=kernel,
+                stride=stride,
+                in_shape=shape,
+                out_shape=out,
+                params=params,
+                macs=macs,
+                receptive_field=rf,
+                jump=jump,
+                aux=self.aux,
+                layer=layer,
+            )
+        )
+        return _State(out, rf, jump, depth)
+
+    def seq(self, layers, st: _State, prefix: str, branch: str, field: str, in_held: bool, scale: bool = False) -> tuple[_State, int]:
+        """Run layers in order; returns the state and the bytes of the live output tensor."""
+        cur = 0 if in_held else _nbytes(st.shape)
+        for i, layer in enumerate(layers):
+            st = self.layer(layer, st, prefix, branch, f"{field}.{layer.name}", scale)
+            if isinstance(layer, (Flatten, Dropout)):
+                continue  # a view / identity at inference: no new tensor
+            out = _nbytes(st.shape)
+            self.peak = max(self.peak, self.base + cur + out)
+            cur = out
+        return st, cur
+
+    def parallel(self, branches: tuple[Branch, ...], x: _State, prefix: str, field: str, outer: str) -> tuple[_State, int]:
+        """Branches reading x (already held in self.base) and their concat."""
+        outs: list[_State] = []
+        held = 0
+        saved = self.base
+        for br in branches:
+            bname = f"{outer}.{br.name}" if outer else br.name
+            self.base = saved + held
+            st, nbytes = self.seq(br.layers, x, f"{prefix}{br.name}.", bname, f"{field}.{br.name}", in_held=True)
+            if br.split:
+                self.base = saved + held + nbytes
+                st, nbytes = self.parallel(br.split, st, f"{prefix}{br.name}.", f"{field}.{br.name}", bname)
+            outs.append(st)
+            held += nbytes
+        self.base = saved
+        return self.concat(outs, x, prefix, field, outer, held)
+
+    def concat(self, outs: list[_State], x: _State, prefix: str, field: str, outer: str, held: int) -> tuple[_State, int]:
+        if len(x.shape) != 3:
+            raise SpecError(field, f"{prefix.rstrip('.')} needs a C×H×W input")
+        sizes = {o.shape[1:] for o in outs}
+        if len(sizes) != 1:
+            desc = ", ".join(f"{'×'.join(map(str, o.shape[1:]))}" for o in outs)
+            raise SpecError(field, f"{prefix.rstrip('.')}: branches produce different spatial sizes ({desc}); they cannot be concatenated")
+        (hw,) = sizes
+        out = (sum(o.shape[0] for o in outs), *hw)
+        rf = (max(o.rf[0] for o in outs), max(o.rf[1] for o in outs))
+        jump = (max(o.jump[0] for o in outs), max(o.jump[1] for o in outs))
+        depth = max(o.depth for o in outs)
+        nbytes = _nbytes(out)
+        self.peak = max(self.peak, self.base + held + nbytes)
+        self.rows.append(
+            LayerInfo(
+                name=f"{prefix}concat",
+                kind="concat",
+                stage=self.stage,
+                block=self.block,
+                branch=outer,
+                kernel=None,
+                stride=None,
+                in_shape=x.shape,
+                out_shape=out,
+                params=0,
+                macs=0,
+                receptive_field=rf,
+                jump=jump,
+                aux=self.aux,
+            )
+        )
+        return _State(out, rf, jump, depth), nbytes
+
+    def block_(self, block: Block, x: _State, field: str) -> tuple[_State, int]:
+        if len(x.shape) != 3:
+            raise SpecError(field, f"{block.name} needs a C×H×W input")
+        struct = _blocks.expand(block, self.net.style, self.net.width, x.shape[0])
+        prefix = f"{block.name}."
+        xbytes = _nbytes(x.shape)
+        saved = self.base
+        self.base = saved + xbytes  # the block input lives until the merge
+        cat, cat_bytes = self.parallel(struct.branches, x, prefix, field, "")
+        if struct.merge == "concat":
+            self.base = saved
+            return cat, cat_bytes
+        # residual: project (1×1 back to the input width), scale, add, ReLU
+        self.base = saved + xbytes
+        proj = replace(struct.project, out=x.shape[0], name="project")
+        st = self.layer(proj, cat, prefix, "", f"{field}.project", scale=False)
+        pbytes = _nbytes(st.shape)
+        self.peak = max(self.peak, self.base + cat_bytes + pbytes)
+        if st.shape != x.shape:
+            raise SpecError(
+                field,
+                f"{block.name}: the residual add needs the branches' projection ({'×'.join(map(str, st.shape))}) "
+                f"to match the block input ({'×'.join(map(str, x.shape))})",
+            )
+        self.peak = max(self.peak, self.base + pbytes + xbytes)
+        rf = (max(st.rf[0], x.rf[0]), max(st.rf[1], x.rf[1]))
+        depth = max(st.depth, x.depth)
+        self.rows.append(
+            LayerInfo(
+                name=f"{prefix}add",
+                kind="add",
+                stage=self.stage,
+                block=self.block,
+                branch="",
+                kernel=None,
+                stride=None,
+                in_shape=x.shape,
+                out_shape=x.shape,
+                params=0,
+                macs=0,
+                receptive_field=rf,
+                jump=st.jump,
+                aux=self.aux,
+            )
+        )
+        self.base = saved
+        return _State(x.shape, rf, st.jump, depth), xbytes
+
+
+def _walk(net: Network) -> tuple[list[LayerInfo], dict[str, tuple], int, int, _State]:
+    w = _Walker(net)
+    st = _State(tuple(net.input), (1, 1), (1, 1), 0)
+    cur = _nbytes(st.shape)
+    w.peak = cur
+    block_io: dict[str, tuple] = {}
+    outputs: dict[str, _State] = {}
+    for stage in net.stages:
+        w.stage = stage.name
+        for item in stage.items:
+            field = f"{stage.name}.{item.name}"
+            if isinstance(item, Block):
+                w.block = item.name
+                start = len(w.rows)
+                x = st
+                st, cur = w.block_(item, st, field)
+                block_io[item.name] = (x.shape, st.shape, start, len(w.rows))
+                outputs[item.name] = st
+                w.block = ""
+            else:
+                st, cur = w.seq((item,), st, "", "", stage.name, in_held=False, scale=True)
+    w.stage = "head"
+    st, cur = w.seq(net.head, st, "", "", "head", in_held=False, scale=True)
+    final = st
+    if net.aux_enabled:
+        for head in net.aux:
+            if head.after not in outputs:
+                raise SpecError(f"aux.{head.name}.after", f"no block named {head.after!r}")
+            w.aux, w.stage = head.name, head.name
+            src = outputs[head.after]
+            start = len(w.rows)
+            saved_peak = w.peak
+            w.seq(head.layers, _State(src.shape, src.rf, src.jump, 0), f"{head.name}.", "", f"aux.{head.name}", in_held=True, scale=True)
+            w.peak = saved_peak  # aux heads do not run at inference
+            block_io[head.name] = (src.shape, w.rows[-1].out_shape if len(w.rows) > start else src.shape, start, len(w.rows))
+            w.aux = ""
+    return w.rows, block_io, w.peak, final.depth, final
+
+
+def _analyze(net: Network) -> Analysis:
+    rows, block_io, peak, depth, final = _walk(net)
+    main = [r for r in rows if not r.aux]
+    aux = [r for r in rows if r.aux]
+    blocks = []
+    for stage in net.stages:
+        for item in stage.items:
+            if isinstance(item, Block):
+                i, o, a, b = block_io[item.name]
+                sub = rows[a:b]
+                blocks.append(Group(item.name, item.kind, stage.name, i, o, sum(r.params for r in sub), sum(r.macs for r in sub), len(sub)))
+    stages = []
+    for stage in net.stages:
+        sub = [r for r in main if r.stage == stage.name]
+        if sub:
+            stages.append(Group(stage.name, "stage", stage.name, sub[0].in_shape, sub[-1].out_shape, sum(r.params for r in sub), sum(r.macs for r in sub), len(sub)))
+    head_rows = [r for r in main if r.stage == "head"]
+    if head_rows:
+        stages.append(Group("head", "head", "head", head_rows[0].in_shape, head_rows[-1].out_shape, sum(r.params for r in head_rows), sum(r.macs for r in head_rows), len(head_rows)))
+    aux_groups = []
+    for head in net.aux if net.aux_enabled else ():
+        i, o, a, b = block_io[head.name]
+        sub = rows[a:b]
+        aux_groups.append(Group(head.name, "aux", head.name, i, o, sum(r.params for r in sub), sum(r.macs for r in sub), len(sub)))
+    params_main = sum(r.params for r in main)
+    aux_params = sum(r.params for r in aux)
+    params = params_main + aux_params
+    totals = Totals(
+        params=params,
+        macs=sum(r.macs for r in main),
+        aux_params=aux_params,
+        aux_macs=sum(r.macs for r in aux),
+        weights_bytes=BYTES_PER_ELEMENT * params,
+        peak_activation_bytes=peak,
+        activation_bytes=sum(r.out_bytes for r in main),
+        depth=depth,
+        layers=len(main),
+        output_shape=final.shape,
+    )
+    return Analysis(net, tuple(rows), tuple(blocks), tuple(stages), tuple(aux_groups), totals)
+
+
+MAX_SEARCH = 1 << 16
+
+
+def _fits(net: Network, h: int, w: int) -> bool:
+    try:
+        _walk(replace(net, input=(net.input[0], h, w)))
+    except InputTooSmall:
+        return False
+    except SpecError:
+        return False
+    return True
+
+
+def smallest_input(net: Network) -> tuple[int, int] | None:
+    """The smallest height and width (each searched with the other one large) that work."""
+    big_h = max(net.input[1], 4096)
+    big_w = max(net.input[2], 4096)
+    if not _fits(net, big_h, big_w):
+        return None
+
+    def search(ok) -> int:
+        lo, hi = 1, 4096
+        while not ok(hi):
+            hi *= 2
+            if hi > MAX_SEARCH:
+                return hi
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if ok(mid):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    min_h = search(lambda h: _fits(net, h, big_w))
+    min_w = search(lambda w: _fits(net, big_h, w))
+    return min_h, min_w
+
+
+@lru_cache(maxsize=256)
+def analyze(net: Network) -> Analysis:
+    """Validate ``net`` and analyse every layer. Cached by the (immutable) spec."""
+    validate(net)
+    try:
+        return _analyze(net)
+    except InputTooSmall as err:
+        least = smallest_input(net)
+        c, h, w = net.input
+        if least is None:
+            hint = "no input size makes this network valid"
+        else:
+            hint = f"the smallest input is {least[0]}×{least[1]}"
+        raise InputTooSmall(
+            "input",
+            f"input {c}×{h}×{w} is too small: {err.detail}; {hint}",
+            layer=err.layer,
+            min_size=least,
+        ) from None

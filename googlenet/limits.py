@@ -1,0 +1,25 @@
+"""The limits every spec and config must keep (documented in the README).
+
+They keep a configuration within what the analysis, the diagram and a browser can handle;
+values past a limit are refused before any work starts.
+"""
+
+MAX_CHANNELS = 65_536  # output channels of any conv, or width of any linear layer
+MAX_INPUT_CHANNELS = 4_096
+MAX_INPUT_SIZE = 16_384  # input height and width
+MAX_CLASSES = 100_000
+MAX_STAGES = 16
+MAX_ITEMS_PER_STAGE = 160  # layers and blocks in one stage
+MAX_BLOCKS_PER_STAGE = 128  # the block-count knob of one stage
+MAX_BRANCHES = 16
+MAX_LAYERS_PER_BRANCH = 32
+MAX_HEAD_LAYERS = 32
+MAX_AUX_HEADS = 8
+MAX_KERNEL = 64
+MAX_STRIDE = 64
+MAX_PADDING = 64
+MIN_WIDTH, MAX_WIDTH = 1 / 64, 8.0  # width multiplier
+MAX_NAME_LENGTH = 64
+MAX_TEXT_LENGTH = 500  # descriptions
+MAX_CONFIG_BYTES = 1_000_000  # an uploaded or --config JSON file
+MAX_JSON_DEPTH = 12
