@@ -1,0 +1,188 @@
+"""Formatting an analysis: the torchinfo-like text table, CSV rows and the JSON summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from .analysis import Analysis, LayerInfo
+
+COUNTING_RULE = (
+    "MACs = multiply-accumulates of conv and linear layers (bias, BatchNorm, activations, "
+    "pooling and concat not counted); FLOPs = 2 × MACs; bytes are fp32, batch 1"
+)
+
+
+def shape_str(shape: tuple[int, ...]) -> str:
+    return "×".join(str(s) for s in shape)
+
+
+def kernel_str(row: LayerInfo) -> str:
+    if row.kernel is None:
+        return ""
+    s = row.stride
+    stride = str(s[0]) if s[0] == s[1] else f"{s[0]}×{s[1]}"
+    return f"{row.kernel[0]}×{row.kernel[1]} /{stride}"
+
+
+def mb(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:,.2f} MB"
+
+
+def table(a: Analysis) -> str:
+    """A torchinfo-style table: one row per layer, a totals footer."""
+    rows = [("Layer", "Kind", "Kernel", "Output shape", "Params", "MACs", "RF")]
+    for r in a.layers:
+        name = ("  " * r.name.count(".")) + r.name.rsplit(".", 1)[-1] if r.block or r.aux else r.name
+        if r.block and "." not in name.strip():
+            name = r.name
+        rows.append(
+            (
+                name,
+                r.kind,
+                kernel_str(r),
+                shape_str(r.out_shape),
+                f"{r.params:,}" if r.params else "--",
+                f"{r.macs:,}" if r.macs else "--",
+                f"{r.receptive_field[0]}" if r.receptive_field[0] == r.receptive_field[1] else shape_str(r.receptive_field),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    right = {4, 5, 6}
+
+    def fmt(row) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+
+    width = len(fmt(rows[0]))
+    rule, thin = "=" * width, "-" * width
+    t = a.totals
+    c, h, w = a.network.input
+    out = [rule, fmt(rows[0]), rule]
+    prev_block = None
+    for r, row in zip(a.layers, rows[1:]):
+        group = r.aux or r.block
+        if group and group != prev_block:
+            out.append(f"{group} ({'aux head' if r.aux else a.block(r.block).kind})")
+        prev_block = group
+        out.append(fmt(row))
+    out += [
+        rule,
+        f"Network: {a.network.name}, input {c}×{h}×{w}, {a.network.classes} classes",
+        f"Total params: {t.params:,}" + (f" (aux heads: {t.aux_params:,})" if t.aux_params else ""),
+        f"Total MACs: {t.macs:,} ({t.macs / 1e9:.3f} G)" + (f"; aux heads (training only): {t.aux_macs:,}" if t.aux_macs else ""),
+        f"Total FLOPs: {t.flops:,} ({t.flops / 1e9:.3f} G)",
+        thin,
+        f"Weights: {mb(t.weights_bytes)}",
+        f"Peak activation memory: {mb(t.peak_activation_bytes)}",
+        f"Depth (conv + linear on the longest path): {t.depth}",
+        rule,
+        COUNTING_RULE,
+    ]
+    return "\n".join(out) + "\n"
+
+
+CSV_COLUMNS = (
+    "name",
+    "kind",
+    "stage",
+    "block",
+    "branch",
+    "aux",
+    "kernel",
+    "stride",
+    "input_shape",
+    "output_shape",
+    "params",
+    "macs",
+    "flops",
+    "output_elements",
+    "output_bytes",
+    "receptive_field",
+    "jump",
+)
+
+
+def csv_rows(a: Analysis) -> list[dict[str, object]]:
+    out = []
+    for r in a.layers:
+        out.append(
+            {
+                "name": r.name,
+                "kind": r.kind,
+                "stage": r.stage,
+                "block": r.block,
+                "branch": r.branch,
+                "aux": r.aux,
+                "kernel": shape_str(r.kernel) if r.kernel else "",
+                "stride": shape_str(r.stride) if r.stride else "",
+                "input_shape": shape_str(r.in_shape),
+                "output_shape": shape_str(r.out_shape),
+                "params": r.params,
+                "macs": r.macs,
+                "flops": r.flops,
+                "output_elements": r.out_elements,
+                "output_bytes": r.out_bytes,
+                "receptive_field": shape_str(r.receptive_field),
+                "jump": shape_str(r.jump),
+            }
+        )
+    return out
+
+
+def _cell(v: object) -> object:
+    # a spreadsheet would run a cell starting with = + - @ as a formula
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + v
+    return v
+
+
+def to_csv(a: Analysis) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    for row in csv_rows(a):
+        w.writerow({k: _cell(v) for k, v in row.items()})
+    return buf.getvalue()
+
+
+def summary(a: Analysis) -> dict:
+    """The ``summary --format json`` object."""
+    t = a.totals
+    return {
+        "network": a.network.name,
+        "input": list(a.network.input),
+        "classes": a.network.classes,
+        "counting": COUNTING_RULE,
+        "totals": {
+            "params": t.params,
+            "macs": t.macs,
+            "flops": t.flops,
+            "aux_params": t.aux_params,
+            "aux_macs": t.aux_macs,
+            "weights_bytes": t.weights_bytes,
+            "peak_activation_bytes": t.peak_activation_bytes,
+            "depth": t.depth,
+            "layers": t.layers,
+            "output_shape": list(t.output_shape),
+        },
+        "stages": [
+            {"name": g.name, "output_shape": list(g.out_shape), "params": g.params, "macs": g.macs} for g in a.stages
+        ],
+        "blocks": [
+            {"name": g.name, "kind": g.kind, "stage": g.stage, "output_shape": list(g.out_shape), "params": g.params, "macs": g.macs}
+            for g in a.blocks
+        ],
+        "layers": [
+            {
+                "name": r.name,
+                "kind": r.kind,
+                "block": r.block,
+                "aux": r.aux,
+                "output_shape": list(r.out_shape),
+                "params": r.params,
+                "macs": r.macs,
+                "receptive_field": list(r.receptive_field),
+            }
+            for r in a.layers
+        ],
+    }
