@@ -1,0 +1,42 @@
+# `make run` and `make test` do all the set-up on a fresh Debian machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-requirements
+PORT ?= 8501
+
+GRAPHVIZ := dot:graphviz,fonts-dejavu-core
+BROWSER := chromium:chromium chromedriver:chromium-driver
+
+.PHONY: run test test-fast bench setup system-graphviz system-browser clean
+
+# Reinstall only when requirements.txt changes.
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+setup: $(STAMP) system-graphviz
+
+system-graphviz:
+	@scripts/system-packages.sh $(GRAPHVIZ)
+
+system-browser:
+	@scripts/system-packages.sh $(BROWSER)
+
+run: setup
+	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT)
+
+test: setup system-browser
+	$(PY) -m pytest
+
+# Everything except the real-browser and load tests: for quick checks while developing.
+test-fast: setup
+	$(PY) -m pytest -m "not browser and not load"
+
+bench: setup system-browser
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .hypothesis
