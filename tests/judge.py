@@ -36,10 +36,11 @@ def measure(net: Network) -> Measured:
     flops = counter.get_total_flops()
     aux_flops = 0
     if net.aux_enabled and net.aux:
-        model.train()
+        model.train()  # aux heads run in training mode only
+        x2 = torch.empty(2, *net.input, device="meta")  # BatchNorm trains on more than one value
         with FlopCounterMode(display=False) as counter:
-            model(x)
-        aux_flops = counter.get_total_flops() - flops
+            model(x2)
+        aux_flops = counter.get_total_flops() // 2 - flops
     for h in hooks:
         h.remove()
     return Measured(params, shapes, flops, aux_flops)
