@@ -45,3 +45,4 @@ def get_preset(name: str) -> Network:
 
 
 from . import googlenet  # noqa: E402,F401  (registers the presets, in picker order)
+from . import inception_bn, inception_v3, inception_v4, inception_resnet_v2  # noqa: E402,F401
