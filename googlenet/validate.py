@@ -27,10 +27,13 @@ from .spec import (
 
 @lru_cache(maxsize=1)
 def _reserved() -> frozenset[str]:
-    """Names an ``nn.Module`` child cannot take (its own attributes)."""
+    """Names an ``nn.Module`` child cannot take: the attributes of a live ``nn.Sequential``
+    (an aux head is one; its instance state such as ``_modules`` and ``training`` included)
+    and the two that ``build.InceptionNet`` keeps beside its children."""
     import torch.nn
 
-    return frozenset(n for n in dir(torch.nn.Module) if not n.startswith("__"))
+    names = set(dir(torch.nn.Sequential())) | {"_order", "_aux_after"}
+    return frozenset(n for n in names if not n.startswith("__"))
 
 
 def _int(field: str, value, lo: int, hi: int) -> None:
