@@ -130,3 +130,6 @@ def main(argv: list[str] | None = None) -> int:
     elif out:
         sys.stdout.write(out)
     return 0
+
+
+from . import cli_code  # noqa: E402,F401
