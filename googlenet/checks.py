@@ -1,0 +1,431 @@
+"""Independent checks of the analysis, for the "Code & checks" page.
+
+``torchinfo_check(net)`` builds the network and lets torchinfo, a tool that knows nothing of
+our spec, count it: total and per-layer params, per-layer output shapes, and mult-adds.
+Every check compares a number our analysis computed by arithmetic with one torchinfo
+measured on the live module, so a wrong analysis shows as "differs". What the comparison
+cannot catch: the built module takes its channel counts from the analysis (the width
+multiplier's rounding is ours), but spatial sizes, parameter tensors, concat widths and
+the forward pass itself are PyTorch's.
+
+``measure_latency(net)`` times real CPU forward passes, after refusing (``TooLargeToRun``)
+networks whose memory or MACs would stall a shared machine, before anything is allocated.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from .analysis import Analysis, LayerInfo, analyze
+from .build import build
+from .spec import Conv, Linear, Network
+
+# --- torchinfo --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison: our figure, torchinfo's, whether they agree, and what was compared."""
+
+    name: str
+    ours: int | str
+    theirs: int | str
+    agrees: bool
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        return "agrees" if self.agrees else "differs"
+
+
+def _summary(model: torch.nn.Module, shape: tuple[int, ...], mode: str, device: str):
+    import torchinfo
+
+    try:
+        return torchinfo.summary(model, input_size=shape, device=device, mode=mode, verbose=0)
+    finally:
+        # torchinfo keeps the last summary per model class (holding the model) even when
+        # its cache is off; let the model go
+        clear = getattr(getattr(torchinfo, "torchinfo", None), "clear_cached_forward_pass", None)
+        if clear is not None:
+            clear()
+
+
+def _shape(shape) -> str:
+    return "×".join(str(s) for s in shape) if shape else "-"
+
+
+@dataclass(frozen=True)
+class _Run:
+    """The layers of one torchinfo forward, by qualified module name."""
+
+    by_name: dict  # name → torchinfo LayerInfo of a module that ran
+    leaves: list  # (name, LayerInfo) of executed leaf modules
+    root: object
+    total_params: int
+    total_mult_adds: int
+    batch: int
+
+
+def _run(model: torch.nn.Module, net: Network, mode: str, batch: int, device: str) -> _Run:
+    stats = _summary(model, (batch, *net.input), mode, device)
+    names = {id(m): n for n, m in model.named_modules()}
+    by_name, leaves = {}, []
+    for info in stats.summary_list:
+        if not info.executed or info.layer_id not in names:
+            continue
+        name = names[info.layer_id]
+        by_name[name] = info
+        if info.is_leaf_layer:
+            leaves.append((name, info))
+    root = next(i for i in stats.summary_list if i.depth == 0)
+    return _Run(by_name, leaves, root, stats.total_params, stats.total_mult_adds, batch)
+
+
+def _their_macs(run: _Run, prefix: str = "") -> dict[str, int]:
+    """torchinfo's mult-adds of the executed leaves, split by what they multiply, per image.
+
+    Its rule (``torchinfo/layer_info.py``, ``LayerInfo.calculate_macs``): for each parameter
+    named ``weight`` or ``bias`` of a module whose class name contains "Conv", numel × batch ×
+    output H × W; for any other module, numel × batch (once per image, not per position).
+    So a conv's weight term is exactly our MACs, its bias term adds one per output element,
+    a linear layer's weight term is our MACs, and BatchNorm adds 2 × channels.
+    """
+    parts = {"weights": 0, "bias": 0, "batchnorm": 0, "other": 0}
+    for name, info in run.leaves:
+        if prefix and not name.startswith(prefix):
+            continue
+        cls = info.class_name
+        out = list(info.output_size)
+        for pname, p in info.module.named_parameters():
+            n = p.numel()
+            if pname not in ("weight", "bias"):
+                term, part = math.prod(out[:2]) * n, "other"
+            else:
+                term = n * math.prod(out[:1] + out[2:]) if "Conv" in cls else out[0] * n
+                if "BatchNorm" in cls:
+                    part = "batchnorm"
+                elif pname == "bias":
+                    part = "bias"
+                elif "Conv" in cls or cls == "Linear":
+                    part = "weights"
+                else:
+                    part = "other"
+            parts[part] += term
+    return {k: v // run.batch for k, v in parts.items()}
+
+
+def _ours_in_their_rule(rows: list[LayerInfo]) -> int:
+    """Our analysis restated in torchinfo's counting rule (see ``_their_macs``)."""
+    total = 0
+    for r in rows:
+        layer = r.layer
+        total += r.macs
+        if isinstance(layer, Conv):
+            c, h, w = r.out_shape
+            total += (c * h * w if layer.bias else 0) + (2 * c if layer.bn else 0)
+        elif isinstance(layer, Linear) and layer.bias:
+            total += r.out_shape[0]
+    return total
+
+
+def _claimed(name: str, rows: set[str]) -> bool:
+    parts = name.split(".")
+    return any(".".join(parts[:i]) in rows for i in range(1, len(parts) + 1))
+
+
+def _layer_checks(rows: list[LayerInfo], run: _Run, leaves: list, what: str) -> list[Check]:
+    """Per-layer output shapes and params of ``rows`` against the modules of the same name;
+    ``leaves``: the executed leaf modules whose params some row must account for."""
+    shapes: list[str] = []
+    params: list[str] = []
+    for r in rows:
+        info = run.by_name.get(r.name)
+        if info is None:
+            shapes.append(f"{r.name}: no module of that name ran")
+            params.append(f"{r.name}: no module of that name ran")
+            continue
+        theirs = tuple(info.output_size[1:])
+        if theirs != tuple(r.out_shape):
+            shapes.append(f"{r.name}: ours {_shape(r.out_shape)}, torchinfo {_shape(theirs)}")
+        if info.num_params != r.params:
+            params.append(f"{r.name}: ours {r.params:,}, torchinfo {info.num_params:,}")
+    names = {r.name for r in rows}
+    unclaimed = [
+        f"{name}: {info.num_params:,} params in no layer of ours"
+        for name, info in leaves
+        if info.num_params and not _claimed(name, names)
+    ]
+
+    def check(title: str, bad: list[str], extra: list[str], rule: str) -> Check:
+        n = len(rows)
+        theirs = f"{n - len(bad)} of {n} match" + (f", {len(extra)} modules unaccounted for" if extra else "")
+        problems = bad + extra
+        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+        return Check(title, f"{n} layers", theirs, not problems, f"{rule}. Differs: {shown}" if problems else rule)
+
+    return [
+        check(f"{what} output shapes", shapes, [], "each layer's output shape (batch dimension dropped) from torchinfo's forward hooks"),
+        check(
+            f"{what} params",
+            params,
+            unclaimed,
+            "each layer's parameter count (numel; BatchNorm's weight and bias included) as torchinfo counts its module",
+        ),
+    ]
+
+
+def torchinfo_check(net: Network, ours: Analysis | None = None) -> list[Check]:
+    """torchinfo's counts of the built ``net`` against our analysis ``ours`` (by default
+    ``analyze(net)``; pass another analysis to see the checks fail).
+
+    torchinfo runs one eval-mode forward, batch 1, on the ``meta`` device (nothing is
+    allocated); with aux heads on, a second, training-mode forward (batch 2, since BatchNorm
+    cannot train on one value) checks the aux heads, which only run in training.
+    """
+    a = ours if ours is not None else analyze(net)
+    t = a.totals
+    device, where = "meta", "on the meta device"
+    model = build(net, device="meta")
+    try:
+        run = _run(model, net, "eval", 1, device)
+    except RuntimeError as err:  # an op without a meta kernel: measure on the CPU instead
+        check_runnable(net)
+        device, where = "cpu", f"on the CPU (the meta device failed: {str(err).splitlines()[0]})"
+        model = build(net)
+        run = _run(model, net, "eval", 1, device)
+    main_rows = [r for r in a.layers if not r.aux]
+    aux_names = [h.name for h in net.aux] if net.aux_enabled else []
+    checks: list[Check] = []
+
+    ran = sum(info.num_params for _, info in run.leaves)
+    not_run = run.total_params - ran
+    note = f"torchinfo's total_params: every parameter of the model (torchinfo ran {where})"
+    if not_run:
+        note += (
+            f"; {not_run:,} of them are in modules that did not run in its eval-mode forward "
+            f"(the aux heads {', '.join(aux_names) or '?'}): torchinfo counts those only as the root module's "
+            "parameters that no executed layer claimed"
+        )
+    checks.append(Check("params (total)", t.params, run.total_params, t.params == run.total_params, note))
+    checks.append(
+        Check(
+            "params (layers run at inference)",
+            t.params - t.aux_params,
+            ran,
+            t.params - t.aux_params == ran,
+            "the sum over the layers torchinfo saw run in one eval-mode forward",
+        )
+    )
+
+    macs = _their_macs(run)
+    reproduced = sum(macs.values())
+    if reproduced != run.total_mult_adds:
+        checks.append(
+            Check(
+                "MACs",
+                t.macs,
+                run.total_mult_adds,
+                False,
+                f"could not reproduce torchinfo's total mult-adds ({run.total_mult_adds:,}) from its per-layer "
+                f"rule ({reproduced:,}); its counting may have changed, so its figure is not comparable",
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                "MACs",
+                t.macs,
+                macs["weights"],
+                t.macs == macs["weights"],
+                f"torchinfo reports {run.total_mult_adds:,} mult-adds. Its rule (layer_info.calculate_macs) also "
+                f"counts one add per bias element per output position (conv: channels × H × W; linear: features; "
+                f"{macs['bias']:,} here) and each BatchNorm's weight and bias once per channel, not per position "
+                f"({macs['batchnorm']:,}); without those, {macs['weights']:,} are the conv and linear "
+                "weight multiply-accumulates, which is what we count",
+            )
+        )
+    ours_rule = _ours_in_their_rule(main_rows)
+    checks.append(
+        Check(
+            "mult-adds in torchinfo's rule",
+            ours_rule,
+            run.total_mult_adds,
+            ours_rule == run.total_mult_adds,
+            "our MACs plus one add per conv output element with a bias, one per linear output with a bias, "
+            "and 2 per BatchNorm channel, against torchinfo's total_mult_adds as it prints it",
+        )
+    )
+    theirs_out = tuple(run.root.output_size[1:])
+    checks.append(
+        Check("output shape", _shape(t.output_shape), _shape(theirs_out), tuple(t.output_shape) == theirs_out, "the model's output, batch dimension dropped")
+    )
+    checks += _layer_checks(main_rows, run, run.leaves, "layer")
+
+    aux_rows = [r for r in a.layers if r.aux]
+    if aux_names or aux_rows:
+        train = _run(model, net, "train", 2, device)
+        aux_leaves = [(n, i) for n, i in train.leaves if n.split(".", 1)[0] in aux_names]
+        checks += _layer_checks(aux_rows, train, aux_leaves, "aux head")
+        aux_macs = sum(_their_macs(train, f"{name}.")["weights"] for name in aux_names)
+        checks.append(
+            Check(
+                "aux head MACs",
+                t.aux_macs,
+                aux_macs,
+                t.aux_macs == aux_macs,
+                "conv and linear weight multiply-accumulates of the aux heads, per image, from a training-mode "
+                "forward with a batch of 2 (BatchNorm cannot train on one value)",
+            )
+        )
+    return checks
+
+
+# --- latency ----------------------------------------------------------------------------------
+
+MAX_RUN_BYTES = 2_000_000_000  # weights + peak activations of a measured forward pass
+MAX_RUN_MACS = 200_000_000_000  # per image
+MAX_THREADS = 4
+MIN_TIMED = 3  # timed passes kept even when the time budget runs out
+
+_LOCK = threading.Lock()  # one measurement at a time: they share the CPU and torch's thread count
+
+
+class TooLargeToRun(ValueError):
+    """The network would need more memory or compute than a measurement may use."""
+
+
+def _gb(n: int) -> str:
+    return f"{n / 1e9:,.2f} GB"
+
+
+def check_runnable(net: Network) -> Analysis:
+    """Refuse (``TooLargeToRun``) a network too large to run here; from the analysis only."""
+    a = analyze(net)
+    t = a.totals
+    need = t.weights_bytes + t.peak_activation_bytes
+    if need > MAX_RUN_BYTES:
+        raise TooLargeToRun(
+            f"too large to run: one forward pass needs about {_gb(need)} of memory (weights "
+            f"{_gb(t.weights_bytes)} + peak activations {_gb(t.peak_activation_bytes)}); the limit is {_gb(MAX_RUN_BYTES)}"
+        )
+    if t.macs > MAX_RUN_MACS:
+        raise TooLargeToRun(
+            f"too large to run: one forward pass is {t.macs / 1e9:,.1f} GMACs; the limit is {MAX_RUN_MACS / 1e9:,.0f} GMACs"
+        )
+    return a
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _quantile(xs: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default), ``xs`` sorted."""
+    pos = q * (len(xs) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Wall-clock time of one eval-mode forward pass, batch 1, on the CPU."""
+
+    median_ms: float
+    p10_ms: float
+    p90_ms: float
+    samples_ms: tuple[float, ...]  # the timed passes, in order
+    warmup: int
+    threads: int
+    input: tuple[int, int, int]
+    macs: int
+    torch_version: str
+
+    @property
+    def repeats(self) -> int:
+        return len(self.samples_ms)
+
+    @property
+    def gmacs_per_s(self) -> float:
+        return self.macs / (self.median_ms / 1e3) / 1e9
+
+
+def measure_latency(
+    net: Network,
+    repeats: int = 20,
+    warmup: int = 3,
+    threads: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    max_seconds: float | None = 30.0,
+) -> Latency:
+    """Time ``repeats`` forward passes after ``warmup`` untimed ones: eval mode, batch 1,
+    ``torch.inference_mode``, fresh random weights and input (the global RNG is left as it was).
+
+    ``threads``: torch's intra-op threads, at most ``min(MAX_THREADS, CPUs)`` (default that
+    bound); the previous setting is restored. ``progress(done, total)`` is called before the
+    first pass and after each one (total = warmup + repeats). Once ``max_seconds`` have passed,
+    timing stops after at least ``MIN_TIMED`` passes. Raises ``TooLargeToRun`` before
+    building anything if the network is over ``MAX_RUN_BYTES`` or ``MAX_RUN_MACS``.
+    """
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a whole number ≥ 1, got {repeats!r}")
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be a whole number ≥ 0, got {warmup!r}")
+    bound = min(MAX_THREADS, _cpus())
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a whole number ≥ 1, got {threads!r}")
+    n_threads = bound if threads is None else min(threads, bound)
+    a = check_runnable(net)  # before allocating anything
+    total = warmup + repeats
+    with _LOCK:
+        saved = torch.get_num_threads()
+        torch.set_num_threads(n_threads)
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)
+                model = build(net).eval()
+                x = torch.randn(1, *net.input)
+            if progress is not None:
+                progress(0, total)
+            samples: list[float] = []
+            start = time.perf_counter()
+            with torch.inference_mode():
+                for i in range(total):
+                    t0 = time.perf_counter_ns()
+                    model(x)
+                    elapsed = time.perf_counter_ns() - t0
+                    if i >= warmup:
+                        samples.append(elapsed / 1e6)
+                    if progress is not None:
+                        progress(i + 1, total)
+                    if max_seconds is not None and len(samples) >= MIN_TIMED and time.perf_counter() - start > max_seconds:
+                        if progress is not None and i + 1 < total:
+                            progress(total, total)
+                        break
+            del model, x
+        finally:
+            torch.set_num_threads(saved)
+    ordered = sorted(samples)
+    return Latency(
+        median_ms=statistics.median(ordered),
+        p10_ms=_quantile(ordered, 0.1),
+        p90_ms=_quantile(ordered, 0.9),
+        samples_ms=tuple(samples),
+        warmup=warmup,
+        threads=n_threads,
+        input=tuple(net.input),
+        macs=a.totals.macs,
+        torch_version=torch.__version__,
+    )
