@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from googlenet import analyze, checks, get_preset, preset_names
-from googlenet.blocks import KINDS, BlockKind, Structure, conv_maker, register_kind
+from googlenet.blocks import KINDS, BlockKind, Structure, conv_maker
 from googlenet.checks import Check, Latency, TooLargeToRun, check_runnable, measure_latency, torchinfo_check
 from googlenet.knobs import Tweaks, set_width
 from googlenet.spec import Block, Branch, Network
@@ -68,8 +68,13 @@ def _residual_split(block: Block, style, width: float, in_channels: int) -> Stru
     )
 
 
-if TEST_KIND not in KINDS:
-    register_kind(BlockKind(TEST_KIND, (("a", 1), ("b", 2)), _residual_split, "test residual split", residual=True))
+TEST_BLOCK_KIND = BlockKind(TEST_KIND, (("a", 1), ("b", 2)), _residual_split, "test residual split", residual=True)
+
+
+@pytest.fixture(autouse=True)
+def _test_kind(monkeypatch):
+    """The test kind exists only while this module's tests run (kinds are a global registry)."""
+    monkeypatch.setitem(KINDS, TEST_KIND, TEST_BLOCK_KIND)
 
 
 def test_torchinfo_agrees_with_residual_split_blocks_and_bn():

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from googlenet import analyze, config, get_preset, preset_names
-from googlenet.blocks import KINDS, BlockKind, Structure, conv_maker, register_kind
+from googlenet.blocks import KINDS, BlockKind, Structure, conv_maker
 from googlenet.build import build
 from googlenet.cli import main
 from googlenet.codegen import escape, to_python
@@ -55,8 +55,13 @@ def _residual_split(block: Block, style, width: float, in_channels: int) -> Stru
     )
 
 
-if TEST_KIND not in KINDS:
-    register_kind(BlockKind(TEST_KIND, (("a", 1), ("b", 2)), _residual_split, "test: residual add over 1×1 | 1×1→(1×3, 3×1)", residual=True))
+TEST_BLOCK_KIND = BlockKind(TEST_KIND, (("a", 1), ("b", 2)), _residual_split, "test: residual add over 1×1 | 1×1→(1×3, 3×1)", residual=True)
+
+
+@pytest.fixture(autouse=True)
+def _test_kind(monkeypatch):
+    """The test kind exists only while this module's tests run (kinds are a global registry)."""
+    monkeypatch.setitem(KINDS, TEST_KIND, TEST_BLOCK_KIND)
 
 
 def residual_net() -> Network:
