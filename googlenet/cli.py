@@ -133,3 +133,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 from . import cli_code  # noqa: E402,F401
+from . import cli_export  # noqa: E402,F401
