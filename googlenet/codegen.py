@@ -7,9 +7,10 @@ concrete channels and a shape comment. Module names equal the analysis' qualifie
 weights move between the two with ``load_state_dict``.
 
 Names and descriptions come from users. They reach the file only as ``repr`` string
-literals, inside the header docstring with every quote, backslash and non-printable
-character escaped, or in comments with the same escaping (so no newline can end a comment);
-never as identifiers. The output is deterministic: the same spec gives the same text.
+literals, inside the header docstring with backslashes, non-printable characters and any
+quote that could close it escaped, or in comments with the same escaping (so no newline can
+end a comment); never as identifiers. The output is deterministic: the same spec gives the
+same text.
 """
 
 from __future__ import annotations
@@ -378,7 +379,7 @@ def _header(net: Network, a: Analysis) -> list[str]:
         "",
         "Weights are PyTorch's default initialisation. Module names are the layer names of",
         "Inception Studio's analysis, so a state_dict of the model it builds loads here with",
-        "model.load_state_dict(state_dict). Needs only torch; run this file to check the",
+        "model.load_state_dict(state_dict). Needs only torch (2.0 or later); run this file to check the",
         "parameter count and the output shape on the meta device (nothing is allocated).",
     ]
     return ['"""' + doc[0], *doc[1:], '"""']
