@@ -1173,7 +1173,9 @@ def find_dot() -> str:
     return path
 
 
-def _run(args: list[str], source: bytes, timeout: float) -> subprocess.CompletedProcess:
+def _run(args: list[str], source: bytes) -> subprocess.CompletedProcess:
+    """Run ``dot`` (no shell; the DOT text on stdin) within ``RENDER_TIMEOUT``."""
+    timeout = RENDER_TIMEOUT
     try:
         done = subprocess.run(args, input=source, capture_output=True, timeout=timeout, check=False)
     except FileNotFoundError:
@@ -1192,9 +1194,9 @@ _PLAIN = re.compile(rb"^graph\s+(\S+)\s+(\S+)\s+(\S+)")
 _PAD_POINTS = 2 * 0.2 * 72  # the graph's pad attribute, both sides, in points
 
 
-def layout_size(dot: str, timeout: float = RENDER_TIMEOUT) -> tuple[float, float]:
+def layout_size(dot: str) -> tuple[float, float]:
     """The laid-out drawing's width and height in points (``dot -Tplain``)."""
-    done = _run([find_dot(), "-Tplain"], dot.encode(), timeout)
+    done = _run([find_dot(), "-Tplain"], dot.encode())
     m = _PLAIN.match(done.stdout)
     if not m:
         raise RenderError("`dot -Tplain` gave no graph size")
@@ -1249,12 +1251,12 @@ def render(dot: str, fmt: str, dpi: int | None = None) -> bytes:
     source = dot.encode()
     if fmt != "png":
         notes = [f"--dpi applies to PNG only; a {fmt.upper()} is vector and scales freely"] if dpi is not None else []
-        done = _run([exe, f"-T{fmt}"], source, RENDER_TIMEOUT)
+        done = _run([exe, f"-T{fmt}"], source)
         return Rendered.make(done.stdout, fmt, notes=notes)
     want = dpi or DEFAULT_DPI
     w_pt, h_pt = layout_size(dot)
     use, notes = fit_dpi(w_pt, h_pt, want)
-    done = _run([exe, "-Tpng", f"-Gdpi={use}"], source, RENDER_TIMEOUT)
+    done = _run([exe, "-Tpng", f"-Gdpi={use}"], source)
     data = done.stdout
     size = png_size(data)
     if b"Scaling by" in done.stderr:  # Cairo shrank it after all: say so rather than hide it
