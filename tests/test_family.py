@@ -256,7 +256,10 @@ def test_real_cpu_forward(name, size):
 channels = st.integers(1, 64)
 
 
-def sizes(name: str):
+def sizes(name: str, aux: bool):
+    if aux:
+        # torchvision's AuxLogits: a 5×5/3 pool, then a 5×5 conv, needs Mixed_6e at 17×17
+        return st.integers(299, 330)
     if name == "inception-bn":
         # Caffe's stride-2 blocks need an even map (3×3/2 pad-1 conv vs ceil-mode pool), and the
         # fixed 7×7 pool at least 7×7: near 224 that leaves 223…230 and 255…262
@@ -269,7 +272,7 @@ def family_specs(draw, name: str):
     net = get_preset(name)
     for stage in net.stages:
         if stage.repeat:
-            net = knobs.set_block_count(net, stage.name, draw(st.integers(0, 3)))
+            net = knobs.set_block_count(net, stage.name, draw(st.integers(0, knobs.block_count(net, stage.name) + 2)))
     blocks = net.blocks()
     for _ in range(draw(st.integers(0, 3))):
         block = draw(st.sampled_from(blocks))
@@ -278,12 +281,13 @@ def family_specs(draw, name: str):
     residual = [b for b in blocks if get_kind(b.kind).residual]
     if residual:
         net = knobs.set_scale(net, draw(st.sampled_from(residual)).name, draw(st.floats(-1.0, 1.0)))
+    aux = bool(net.aux) and draw(st.booleans())
     return replace(
         net,
-        input=(draw(st.integers(1, 4)), draw(sizes(name)), draw(sizes(name))),
+        input=(draw(st.integers(1, 4)), draw(sizes(name, aux)), draw(sizes(name, aux))),
         classes=draw(st.integers(1, 50)),
         width=draw(st.sampled_from([0.25, 0.5, 1.0, 1.3])),
-        aux_enabled=bool(net.aux) and draw(st.booleans()),
+        aux_enabled=aux,
     )
 
 
