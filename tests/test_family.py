@@ -232,6 +232,15 @@ def test_v3_too_small_input_names_the_layer_and_the_minimum():
         model(torch.empty(1, 3, 74, 74, device="meta"))
 
 
+def test_v3_aux_head_needs_the_full_299_input():
+    # AuxLogits' 5×5/3 pool and 5×5 conv need Mixed_6e at 17×17, which only 299×299 gives
+    net = replace(get_preset("inception-v3"), input=(3, 298, 298), aux_enabled=True)
+    with pytest.raises(InputTooSmall, match="the smallest input is 299×299") as err:
+        analyze(net)
+    assert err.value.layer.startswith("AuxLogits.")
+    analyze(replace(net, aux_enabled=False))
+
+
 @pytest.mark.parametrize("name", ["inception-v4", "inception-resnet-v2"])
 def test_v4_and_resnet_smallest_input(name):
     with pytest.raises(InputTooSmall, match="the smallest input is 75×75"):
