@@ -4,6 +4,10 @@ Module names are the analysis' qualified names (``inception4a.branch2.conv2``), 
 row of the analysis can be checked against the module that computes it. Channels come from
 the analysis (one source of truth); pass ``device="meta"`` to build without allocating
 weights.
+
+On ``meta`` the modules skip their random initialisation (a meta tensor has no values to
+set), and the device goes to each constructor rather than through a ``torch.device``
+context, which intercepts every torch call: together half the time of a live build.
 """
 
 from __future__ import annotations
@@ -18,13 +22,32 @@ from .analysis import Analysis, analyze
 from .spec import LRN, AdaptiveAvgPool, Block, Branch, Conv, Dropout, Flatten, Linear, Network, Pool
 
 
+class _NoMetaInit:
+    """Skip ``reset_parameters`` on ``meta``: there are no values to initialise."""
+
+    def reset_parameters(self) -> None:
+        if self.weight is None or not self.weight.is_meta:
+            super().reset_parameters()
+
+
+def _no_meta_init(cls: type) -> type:
+    """``cls`` without its initialisation on meta; named as torch names it, so the printed
+    module and torchinfo read the same."""
+    return type(cls.__name__, (_NoMetaInit, cls), {"__module__": __name__, "__qualname__": f"_{cls.__name__}"})
+
+
+_Conv2d = _no_meta_init(nn.Conv2d)
+_BatchNorm2d = _no_meta_init(nn.BatchNorm2d)
+_Linear = _no_meta_init(nn.Linear)
+
+
 class ConvBNAct(nn.Module):
     """Conv2d → optional BatchNorm2d → optional ReLU (torchvision's ``BasicConv2d``)."""
 
-    def __init__(self, in_ch: int, layer: Conv):
+    def __init__(self, in_ch: int, layer: Conv, device=None):
         super().__init__()
-        self.conv = nn.Conv2d(in_ch, layer.out, layer.kernel, layer.stride, layer.padding, bias=layer.bias)
-        self.bn = nn.BatchNorm2d(layer.out, eps=layer.bn_eps) if layer.bn else None
+        self.conv = _Conv2d(in_ch, layer.out, layer.kernel, layer.stride, layer.padding, bias=layer.bias, device=device)
+        self.bn = _BatchNorm2d(layer.out, eps=layer.bn_eps, device=device) if layer.bn else None
         self.act = nn.ReLU(inplace=True) if layer.act else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -39,9 +62,9 @@ class ConvBNAct(nn.Module):
 class LinearAct(nn.Sequential):
     """Linear followed by ReLU (the aux heads' hidden layer)."""
 
-    def __init__(self, in_f: int, layer: Linear):
+    def __init__(self, in_f: int, layer: Linear, device=None):
         super().__init__()
-        self.linear = nn.Linear(in_f, layer.out, bias=layer.bias)
+        self.linear = _Linear(in_f, layer.out, bias=layer.bias, device=device)
         self.act = nn.ReLU(inplace=True)
 
 
@@ -132,9 +155,9 @@ class InceptionNet(nn.Module):
         return (x, *aux_out) if aux_out else x
 
 
-def _layer_module(layer, info_in: tuple[int, ...]) -> nn.Module:
+def _layer_module(layer, info_in: tuple[int, ...], device=None) -> nn.Module:
     if isinstance(layer, Conv):
-        return ConvBNAct(info_in[0], layer)
+        return ConvBNAct(info_in[0], layer, device)
     if isinstance(layer, Pool):
         if layer.op == "max":
             return nn.MaxPool2d(layer.kernel, layer.stride, layer.padding, ceil_mode=layer.ceil_mode)
@@ -151,59 +174,51 @@ def _layer_module(layer, info_in: tuple[int, ...]) -> nn.Module:
         return nn.Flatten(1)
     if isinstance(layer, Linear):
         if layer.act:
-            return LinearAct(info_in[0], layer)
-        return nn.Linear(info_in[0], layer.out, bias=layer.bias)
+            return LinearAct(info_in[0], layer, device)
+        return _Linear(info_in[0], layer.out, bias=layer.bias, device=device)
     raise TypeError(f"not a layer: {layer!r}")  # pragma: no cover
 
 
-def _seq(layers, prefix: str, a: Analysis) -> dict[str, nn.Module]:
+def _seq(layers, prefix: str, a: Analysis, device=None) -> dict[str, nn.Module]:
     out = {}
     for layer in layers:
         row = a.layer(f"{prefix}{layer.name}")
-        out[layer.name] = _layer_module(row.layer, row.in_shape)
+        out[layer.name] = _layer_module(row.layer, row.in_shape, device)
     return out
 
 
-def _branch(br: Branch, prefix: str, a: Analysis) -> BranchModule:
+def _branch(br: Branch, prefix: str, a: Analysis, device=None) -> BranchModule:
     p = f"{prefix}{br.name}."
-    return BranchModule(_seq(br.layers, p, a), {s.name: _branch(s, p, a) for s in br.split})
+    return BranchModule(_seq(br.layers, p, a, device), {s.name: _branch(s, p, a, device) for s in br.split})
 
 
-def _block(block: Block, net: Network, a: Analysis) -> BlockModule:
+def _block(block: Block, net: Network, a: Analysis, device=None) -> BlockModule:
     prefix = f"{block.name}."
     in_ch = a.block(block.name).in_shape[0]
     struct = _blocks.expand(block, net.style, net.width, in_ch)
-    branches = {br.name: _branch(br, prefix, a) for br in struct.branches}
+    branches = {br.name: _branch(br, prefix, a, device) for br in struct.branches}
     if struct.merge == "concat":
         return BlockModule(branches, None, None)
     row = a.layer(f"{prefix}project")
-    return BlockModule(branches, _layer_module(row.layer, row.in_shape), ScaledAdd(struct.scale, struct.act))
+    return BlockModule(branches, _layer_module(row.layer, row.in_shape, device), ScaledAdd(struct.scale, struct.act))
 
 
 def build(net: Network, device: str | torch.device | None = None) -> InceptionNet:
     """The ``nn.Module`` of ``net`` (validated first). ``device="meta"`` allocates nothing."""
     a = analyze(net)
-    with torch.device(device) if device is not None else _nullcontext():
-        modules: dict[str, nn.Module] = {}
-        order: list[str] = []
-        for stage in net.stages:
-            for item in stage.items:
-                modules[item.name] = _block(item, net, a) if isinstance(item, Block) else _seq((item,), "", a)[item.name]
-                order.append(item.name)
-        for layer in net.head:
-            modules.update(_seq((layer,), "", a))
-            order.append(layer.name)
-        aux: dict[str, list[str]] = defaultdict(list)
-        if net.aux_enabled:
-            for head in net.aux:
-                modules[head.name] = nn.Sequential(OrderedDict(_seq(head.layers, f"{head.name}.", a)))
-                aux[head.after].append(head.name)
-        return InceptionNet(order, modules, dict(aux))
-
-
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+    device = torch.device(device) if device is not None else None
+    modules: dict[str, nn.Module] = {}
+    order: list[str] = []
+    for stage in net.stages:
+        for item in stage.items:
+            modules[item.name] = _block(item, net, a, device) if isinstance(item, Block) else _seq((item,), "", a, device)[item.name]
+            order.append(item.name)
+    for layer in net.head:
+        modules.update(_seq((layer,), "", a, device))
+        order.append(layer.name)
+    aux: dict[str, list[str]] = defaultdict(list)
+    if net.aux_enabled:
+        for head in net.aux:
+            modules[head.name] = nn.Sequential(OrderedDict(_seq(head.layers, f"{head.name}.", a, device)))
+            aux[head.after].append(head.name)
+    return InceptionNet(order, modules, dict(aux))
