@@ -1,34 +1,60 @@
-"""Inception Studio: pick an Inception-family network, set its input, see every layer measured."""
+"""Inception Studio: design a GoogLeNet / Inception network with sliders and watch it being
+built, drawn and measured. This file is the entry point (shared state, navigation) and the
+main page, the architecture."""
 
-from dataclasses import replace
-
-import pandas as pd
 import streamlit as st
 
-from googlenet import SpecError, analyze, get_preset, preset_names
-from googlenet.report import COUNTING_RULE, csv_rows
+from ui import charts, studio
 
-st.set_page_config(page_title="Inception Studio", layout="wide")
-st.title("Inception Studio")
+st.set_page_config(page_title=studio.TITLE, page_icon=studio.ICON, layout="wide")
+studio.init()
 
-with st.sidebar:
-    preset = st.selectbox("Network", preset_names(), key="main_preset")
-    base = get_preset(preset)
-    channels = st.number_input("Input channels", 1, 64, base.input[0], key="main_channels")
-    size = st.number_input("Input height and width", 1, 2048, base.input[1], key="main_size")
-    classes = st.number_input("Classes", 1, 100_000, base.classes, key="main_classes")
 
-try:
-    a = analyze(replace(base, input=(int(channels), int(size), int(size)), classes=int(classes)))
-except SpecError as err:
-    st.error(str(err))
-    st.stop()
+def architecture() -> None:
+    cur = studio.current()
 
-t = a.totals
-cols = st.columns(4)
-cols[0].metric("Params", f"{t.params:,}")
-cols[1].metric("MACs", f"{t.macs / 1e9:.3f} G")
-cols[2].metric("FLOPs", f"{t.flops / 1e9:.3f} G")
-cols[3].metric("Output", "×".join(map(str, t.output_shape)))
-st.caption(COUNTING_RULE)
-st.dataframe(pd.DataFrame(csv_rows(a)), hide_index=True, use_container_width=True)
+    with st.sidebar:
+        st.header("Design")
+        studio.preset_picker()
+        studio.input_knobs()
+        studio.knob_error()
+        studio.count_knobs()
+        studio.width_knobs()
+        st.divider()
+        studio.config_import()
+
+    st.title(studio.TITLE)
+    st.caption(f"Designing **{cur.design.title}**. Every knob is in the link: copy the address bar to share this design.")
+    studio.link_messages()
+    studio.error_box(cur)
+
+    st.header("Totals", divider="gray")
+    units = studio.units_picker("main_units")
+    studio.metrics(cur, units)
+
+    st.header("Diagram", divider="gray")
+    opts = studio.diagram_options(cur.analysis)
+    studio.diagram(cur.net, opts)
+
+    st.header("Layers", divider="gray")
+    studio.layer_table(cur.analysis)
+
+    st.header("Charts", divider="gray")
+    st.plotly_chart(charts.cost_per_block(cur.analysis), key="main_chart_cost")
+    left, right = st.columns(2)
+    left.plotly_chart(charts.channel_allocation(cur.analysis), key="main_chart_channels")
+    right.plotly_chart(charts.depth_profile(cur.analysis), key="main_chart_depth")
+
+    st.header("Export", divider="gray")
+    studio.exports(cur, opts)
+
+
+st.navigation(
+    [
+        st.Page(architecture, title="Architecture", icon=":material/hub:", default=True),
+        st.Page("pages/block.py", title="Inception block", icon=":material/biotech:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("pages/family.py", title="Family", icon=":material/account_tree:"),
+        st.Page("pages/code.py", title="Code & checks", icon=":material/code:"),
+    ]
+).run()

@@ -1,0 +1,83 @@
+"""One block under the microscope: its paths with their actual widths and costs, and the
+lecture's lessons made measurable — the block without its 1×1 reduces, and (for
+Inception-v3 and later) without its factorised convolutions."""
+
+import streamlit as st
+
+from googlenet.report import COUNTING_RULE
+from ui import charts, studio, tables
+
+cur = studio.current()
+st.title("Inception block")
+st.caption(f"One block of **{cur.shown.title}** (change the design on the Architecture page).")
+studio.invalid_notice(cur)
+
+block = studio.block_picker(cur.net)
+if block is None:
+    st.info("This network has no blocks: every stage's block count is zero.")
+    st.stop()
+les = studio.block_lesson(cur.net, block)
+st.markdown(f"**{les.kind}** — {les.description}")
+
+left, right = st.columns([3, 2])
+with left:
+    studio.block_diagram(cur.net, block)
+with right:
+    cols = st.columns(2)
+    cols[0].metric("Input", tables.shape(les.in_shape))
+    cols[1].metric("Output", tables.shape(les.out_shape))
+    cols = st.columns(2)
+    cols[0].metric("Params", tables.si(les.params), help=f"{les.params:,}")
+    cols[1].metric("MACs", tables.si(les.macs), help=f"{les.macs:,}")
+    st.plotly_chart(charts.path_shares(les), key="block_chart_shares")
+
+st.header("Paths", divider="gray")
+st.dataframe(
+    tables.paths(les),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "Params": st.column_config.NumberColumn(format="localized"),
+        "MACs": st.column_config.NumberColumn(format="localized"),
+        "Share of channels": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+        "Share of MACs": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+    },
+)
+
+percent = st.column_config.NumberColumn(format="percent")
+counts = {c: st.column_config.NumberColumn(format="localized") for c in ("Params", "Params instead", "MACs", "MACs instead")}
+
+st.header("Lesson 1: the 1×1 reduce", divider="gray")
+if les.reduce:
+    st.markdown(
+        "A 1×1 convolution first shrinks the channels, so the larger convolution reads fewer of them. "
+        f"Without the reduces, each larger convolution reads all **{les.in_shape[0]}** input channels:"
+    )
+    st.dataframe(tables.swaps(les, "reduce"), hide_index=True, width="stretch", column_config={**counts, "MACs saved": percent})
+    left, right = st.columns(2)
+    left.plotly_chart(charts.lesson_bars(les, "reduce"), key="block_chart_reduce")
+    right.metric("Params without the reduces", tables.si(les.params_without_reduce), tables.times(les.params_without_reduce, les.params), delta_color="off")
+    right.metric("MACs without the reduces", tables.si(les.macs_without_reduce), tables.times(les.macs_without_reduce, les.macs), delta_color="off")
+else:
+    st.info("No path of this block starts with a 1×1 reduce before a larger convolution.")
+if les.pool_projection is not None:
+    kept, without = les.pool_projection
+    st.markdown(
+        f"The pool path's 1×1 projection matters too: it passes **{kept}** channels on; "
+        f"without it the pool would pass all **{without}**, and the block's output would grow with every block."
+    )
+
+st.header("Lesson 2: factorisation", divider="gray")
+if les.factorise:
+    st.markdown(
+        "A 1×n convolution followed by an n×1 one sees the same n×n window as one n×n convolution, "
+        "and two 3×3 convolutions see a 5×5 window — for fewer params and MACs:"
+    )
+    st.dataframe(tables.swaps(les, "factorise"), hide_index=True, width="stretch", column_config={**counts, "MACs saved": percent})
+    left, right = st.columns(2)
+    left.plotly_chart(charts.lesson_bars(les, "factorise"), key="block_chart_factorise")
+    right.metric("Params unfactorised", tables.si(les.params_unfactorised), tables.times(les.params_unfactorised, les.params), delta_color="off")
+    right.metric("MACs unfactorised", tables.si(les.macs_unfactorised), tables.times(les.macs_unfactorised, les.macs), delta_color="off")
+else:
+    st.info("This block has no factorised pairs (1×n → n×1, or 3×3 → 3×3); Inception-v3 and later blocks do.")
+st.caption("Counterfactual costs are computed from the same convolutions built in PyTorch (see tests). " + COUNTING_RULE + ".")

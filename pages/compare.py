@@ -1,0 +1,42 @@
+"""Two designs side by side: totals and their differences, per-stage and per-block costs,
+and the shapes that differ."""
+
+import streamlit as st
+
+from ui import charts, studio, tables
+
+st.title("Compare")
+st.caption("A starts as the design from the Architecture page; pick any preset for either side, or change its input and width.")
+
+left, middle, right = st.columns([5, 2, 5])
+with left:
+    a_design, a = studio.compare_side("a")
+with middle:
+    st.write("")
+    st.button("Copy A to B", key="compare_copy", on_click=studio.copy_a_to_b, width="stretch", icon=":material/arrow_forward:")
+    st.button("Swap", key="compare_swap", on_click=studio.swap_sides, width="stretch", icon=":material/swap_horiz:")
+with right:
+    b_design, b = studio.compare_side("b")
+
+if a is None or b is None:
+    st.stop()
+
+st.header("Totals", divider="gray")
+units = studio.units_picker("compare_units")
+st.dataframe(tables.compare_totals(a, b, units), hide_index=True, width="stretch")
+
+st.header("Per stage", divider="gray")
+left, right = st.columns(2)
+left.plotly_chart(charts.compare_groups(a, b, "stages", "params"), key="compare_stage_params")
+right.plotly_chart(charts.compare_groups(a, b, "stages", "macs"), key="compare_stage_macs")
+
+st.header("Per block", divider="gray")
+st.plotly_chart(charts.compare_groups(a, b, "blocks", "params"), key="compare_block_params")
+st.plotly_chart(charts.compare_groups(a, b, "blocks", "macs"), key="compare_block_macs")
+
+st.header("Shapes that differ", divider="gray")
+shapes = tables.compare_shapes(a, b)
+if shapes.empty:
+    st.success("Every stage and block has the same output shape in A and B.")
+else:
+    st.dataframe(shapes, hide_index=True, width="stretch")

@@ -1,0 +1,496 @@
+"""The design a person is working on, and the link that shares it. Pure: no Streamlit here.
+
+A design is a preset (or an uploaded network) plus the knobs turned on it (``knobs.Tweaks``).
+Every setter returns a new, *canonical* design: a knob equal to the preset's value is
+dropped, so "modified" means "differs from the preset" and the link stays short.
+
+The link (``to_query`` / ``from_query``) holds the preset and every knob that differs::
+
+    ?preset=d2l&input=1x96x96&classes=10&aux=on&width=0.5
+     &b4=7                      number of repeated blocks of stage b4
+     &inception3a.c1=80         one width field of one block (several numbers: 96,128)
+     &block35_1.scale=0.2       residual scale of one block
+     &config=<base64url(zlib(JSON))>   only for an uploaded network that is no preset variant
+
+A parameter that cannot be read is dropped with a message that names it; an unknown preset
+falls back to ``d2l``. Nothing is ever evaluated: numbers are matched by regular
+expressions and an embedded config is read by ``config.loads`` (strict JSON), after a
+bounded decompression.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import math
+import re
+import zlib
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Mapping, Sequence
+
+from googlenet import config, knobs
+from googlenet import limits as L
+from googlenet.blocks import get_kind
+from googlenet.presets import PRESETS, get_preset
+from googlenet.spec import Network, SpecError
+
+DEFAULT_PRESET = "d2l"
+RESERVED = ("preset", "config", "input", "classes", "aux", "width")
+MAX_VALUE_LENGTH = 200  # a knob's value in the link; the embedded config has its own bound
+MAX_CONFIG_PARAM = 400_000  # characters of the base64 config parameter
+MAX_LINK_CONFIG = 16_000  # longer embedded configs are left out of the link (see ``to_query``)
+
+_INT = re.compile(r"[0-9]{1,9}")
+_FLOAT = re.compile(r"[0-9]{0,6}(\.[0-9]{1,12})?")
+_SIZE = re.compile(r"([0-9]{1,9})[x×X]([0-9]{1,9})(?:[x×X]([0-9]{1,9}))?")
+_ON = {"on": True, "1": True, "true": True, "yes": True, "off": False, "0": False, "false": False, "no": False}
+
+
+@lru_cache(maxsize=16)
+def preset_network(name: str) -> Network:
+    """The preset's network (immutable, so one copy serves every session)."""
+    return get_preset(name)
+
+
+# --- the design ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Design:
+    """A preset, or an uploaded ``base`` network, and the knobs turned on it."""
+
+    tweaks: knobs.Tweaks = field(default_factory=knobs.Tweaks)
+    base: Network | None = None
+
+    @property
+    def preset(self) -> str:
+        return self.tweaks.preset
+
+    def origin(self) -> Network:
+        """The unmodified network the knobs are turned on."""
+        return self.base if self.base is not None else preset_network(self.tweaks.preset)
+
+    def network(self) -> Network:
+        """The designed network; raises ``SpecError`` naming the knob that cannot apply."""
+        return _network(self)
+
+    @property
+    def modified(self) -> bool:
+        return self.tweaks != knobs.Tweaks(self.tweaks.preset)
+
+    @property
+    def title(self) -> str:
+        """``d2l``, ``d2l (modified)``, ``my-net (uploaded)``."""
+        name = self.base.name if self.base is not None else self.preset
+        return name + (" (uploaded)" if self.base is not None else "") + (" (modified)" if self.modified else "")
+
+
+@lru_cache(maxsize=128)
+def _network(design: Design) -> Network:
+    return apply(design.tweaks, design.origin())
+
+
+def apply(t: knobs.Tweaks, origin: Network) -> Network:
+    """``Tweaks.apply`` on any network, not only on its preset (for uploaded networks)."""
+    net = origin
+    if t.input is not None:
+        net = replace(net, input=tuple(t.input))
+    if t.classes is not None:
+        net = replace(net, classes=t.classes)
+    if t.aux is not None:
+        net = replace(net, aux_enabled=t.aux and bool(net.aux))
+    if t.width is not None:
+        net = replace(net, width=t.width)
+    for stage_name, n in t.counts:
+        net = knobs.set_block_count(net, stage_name, n)
+    for block, name, value in t.widths:
+        net = knobs.set_width(net, block, name, value)
+    for block, scale in t.scales:
+        net = knobs.set_scale(net, block, scale)
+    return net
+
+
+def canonical(d: Design) -> Design:
+    """The same design with every knob that equals the origin's value dropped, the rest in
+    network order (counts by stage, widths by block then field)."""
+    t, origin = d.tweaks, d.origin()
+    stage_order = {s.name: i for i, s in enumerate(origin.stages)}
+    counts: dict[str, int] = {}
+    for stage_name, n in t.counts:
+        counts[stage_name] = n
+    kept_counts = tuple(
+        sorted(
+            ((s, n) for s, n in counts.items() if s not in stage_order or n != knobs.block_count(origin, s)),
+            key=lambda sn: stage_order.get(sn[0], len(stage_order)),
+        )
+    )
+    counted = apply(knobs.Tweaks(t.preset, counts=kept_counts), origin)
+    present = {b.name: b for b in counted.blocks()}
+    block_order = {name: i for i, name in enumerate(present)}
+    widths: dict[tuple[str, str], tuple[int, ...]] = {}
+    for block, name, value in t.widths:
+        widths[(block, name)] = tuple(value)
+    kept_widths = []
+    for (block, name), value in widths.items():
+        b = present.get(block)
+        if b is None:
+            continue  # the block was removed by a count
+        try:
+            if b.width(name) == value:
+                continue
+        except KeyError:
+            pass  # an unknown field: kept, so that applying it names the problem
+        kept_widths.append((block, name, value))
+    fields_of = {name: [f for f, _ in b.widths] for name, b in present.items()}
+    kept_widths.sort(key=lambda w: (block_order[w[0]], fields_of[w[0]].index(w[1]) if w[1] in fields_of[w[0]] else 99))
+    scales: dict[str, float] = {}
+    for block, scale in t.scales:
+        scales[block] = float(scale)
+    kept_scales = tuple(
+        sorted(((b, s) for b, s in scales.items() if b in present and present[b].scale != s), key=lambda bs: block_order[bs[0]])
+    )
+    tweaks = knobs.Tweaks(
+        preset=t.preset,
+        input=None if t.input is None or tuple(t.input) == origin.input else tuple(t.input),
+        classes=None if t.classes is None or t.classes == origin.classes else t.classes,
+        aux=None if t.aux is None or not origin.aux or t.aux == origin.aux_enabled else t.aux,
+        width=None if t.width is None or t.width == origin.width else float(t.width),
+        counts=kept_counts,
+        widths=tuple(kept_widths),
+        scales=kept_scales,
+    )
+    return Design(tweaks, d.base)
+
+
+# --- setters: each returns a canonical design ------------------------------------------------
+
+
+def from_preset(name: str) -> Design:
+    if name not in PRESETS:
+        raise SpecError("preset", f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    return Design(knobs.Tweaks(name))
+
+
+def reset(d: Design) -> Design:
+    return Design(knobs.Tweaks(d.preset), d.base)
+
+
+def with_input(d: Design, shape: tuple[int, int, int]) -> Design:
+    return canonical(Design(replace(d.tweaks, input=tuple(int(v) for v in shape)), d.base))
+
+
+def with_classes(d: Design, classes: int) -> Design:
+    return canonical(Design(replace(d.tweaks, classes=int(classes)), d.base))
+
+
+def with_aux(d: Design, on: bool) -> Design:
+    return canonical(Design(replace(d.tweaks, aux=bool(on)), d.base))
+
+
+def with_width_multiplier(d: Design, width: float) -> Design:
+    return canonical(Design(replace(d.tweaks, width=float(width)), d.base))
+
+
+def with_count(d: Design, stage: str, count: int) -> Design:
+    return canonical(Design(replace(d.tweaks, counts=(*d.tweaks.counts, (stage, int(count)))), d.base))
+
+
+def with_block_width(d: Design, block: str, name: str, value: Sequence[int]) -> Design:
+    value = tuple(int(v) for v in value)
+    return canonical(Design(replace(d.tweaks, widths=(*d.tweaks.widths, (block, name, value))), d.base))
+
+
+def with_scale(d: Design, block: str, scale: float) -> Design:
+    return canonical(Design(replace(d.tweaks, scales=(*d.tweaks.scales, (block, float(scale)))), d.base))
+
+
+def from_network(net: Network) -> Design:
+    """A design for a whole network (an uploaded config): a preset and knobs when the
+    network is a variant of a preset (so it fits in a short link), else the network itself."""
+    order = [net.name] if net.name in PRESETS else []
+    order += [p for p in PRESETS if p != net.name]
+    for preset in order:
+        t = diff(preset_network(preset), net, preset)
+        if t is not None:
+            return Design(t)
+    return Design(knobs.Tweaks(DEFAULT_PRESET), base=net)
+
+
+def diff(origin: Network, net: Network, preset: str) -> knobs.Tweaks | None:
+    """The knobs that turn ``origin`` into ``net``, or None when no knobs can."""
+    if [s.name for s in origin.stages] != [s.name for s in net.stages]:
+        return None
+    counts = []
+    for so, sn in zip(origin.stages, net.stages):
+        if so.repeat != sn.repeat:
+            return None
+        if so.repeat is not None:
+            n = knobs.block_count(net, sn.name)
+            if n != knobs.block_count(origin, so.name):
+                counts.append((sn.name, n))
+    t = knobs.Tweaks(
+        preset,
+        input=tuple(net.input),
+        classes=net.classes,
+        aux=net.aux_enabled if origin.aux else None,
+        width=net.width,
+        counts=tuple(counts),
+    )
+    try:
+        counted = apply(t, origin)
+    except SpecError:
+        return None
+    if len(counted.blocks()) != len(net.blocks()):
+        return None
+    widths, scales = [], []
+    for a, b in zip(counted.blocks(), net.blocks()):
+        if a.name != b.name or a.kind != b.kind or [f for f, _ in a.widths] != [f for f, _ in b.widths]:
+            return None
+        widths += [(b.name, f, vb) for (f, va), (_, vb) in zip(a.widths, b.widths) if va != vb]
+        if a.scale != b.scale:
+            scales.append((b.name, b.scale))
+    t = replace(t, widths=tuple(widths), scales=tuple(scales))
+    try:
+        if apply(t, origin) != net:
+            return None
+    except SpecError:
+        return None
+    return canonical(Design(t)).tweaks
+
+
+# --- the link -------------------------------------------------------------------------------
+
+
+def _num(v: float) -> str:
+    """A float as short as it reads back exactly: 0.5, 0.17, 2."""
+    return repr(float(v)).removesuffix(".0")
+
+
+def pack_config(net: Network) -> str:
+    return base64.urlsafe_b64encode(zlib.compress(config.dumps(net).encode("utf-8"), 9)).decode("ascii").rstrip("=")
+
+
+def unpack_config(text: str) -> Network:
+    """The network of a ``config`` link parameter; ``SpecError`` if it is not one."""
+    if len(text) > MAX_CONFIG_PARAM or not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+        raise SpecError("config", "is not an encoded config (base64url characters only)")
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        unzip = zlib.decompressobj()
+        data = unzip.decompress(raw, L.MAX_CONFIG_BYTES + 1)
+    except (binascii.Error, ValueError, zlib.error):
+        raise SpecError("config", "is not an encoded config (it does not decompress)") from None
+    if len(data) > L.MAX_CONFIG_BYTES or unzip.unconsumed_tail:
+        raise SpecError("config", f"the config is larger than {L.MAX_CONFIG_BYTES:,} bytes")
+    return config.loads(data)
+
+
+def to_query(d: Design) -> dict[str, str]:
+    """The link's query parameters, in a fixed order; knobs equal to the preset are left out."""
+    t = d.tweaks
+    q: dict[str, str] = {}
+    if d.base is None:
+        q["preset"] = t.preset
+    else:
+        packed = pack_config(d.base)
+        if len(packed) <= MAX_LINK_CONFIG:
+            q["config"] = packed
+    if t.input is not None:
+        q["input"] = "x".join(str(v) for v in t.input)
+    if t.classes is not None:
+        q["classes"] = str(t.classes)
+    if t.aux is not None:
+        q["aux"] = "on" if t.aux else "off"
+    if t.width is not None:
+        q["width"] = _num(t.width)
+    for stage, n in t.counts:
+        q[stage] = str(n)
+    for block, name, value in t.widths:
+        q[f"{block}.{name}"] = ",".join(str(v) for v in value)
+    for block, scale in t.scales:
+        q[f"{block}.scale"] = _num(scale)
+    return q
+
+
+def link_fits(d: Design) -> bool:
+    """Whether the link holds the whole design (an uploaded network may be too large)."""
+    return d.base is None or len(pack_config(d.base)) <= MAX_LINK_CONFIG
+
+
+@dataclass(frozen=True)
+class Decoded:
+    design: Design
+    problems: tuple[str, ...] = ()  # one message per parameter that was dropped
+
+
+def _last(v: str | Sequence[str]) -> str:
+    if isinstance(v, str):
+        return v
+    return v[-1] if v else ""
+
+
+def _parse_int(text: str, lo: int, hi: int) -> int:
+    if not _INT.fullmatch(text):
+        raise ValueError(f"must be a whole number from {lo} to {hi:,}")
+    n = int(text)
+    if not lo <= n <= hi:
+        raise ValueError(f"must be from {lo} to {hi:,}, got {n:,}")
+    return n
+
+
+def _parse_float(text: str, lo: float, hi: float) -> float:
+    neg = text.startswith("-")
+    body = text[1:] if neg else text
+    if not body or body == "." or not _FLOAT.fullmatch(body):
+        raise ValueError(f"must be a number from {lo:g} to {hi:g}")
+    v = float(body) * (-1 if neg else 1)
+    if not (math.isfinite(v) and lo <= v <= hi):
+        raise ValueError(f"must be from {lo:g} to {hi:g}, got {v:g}")
+    return v
+
+
+def _parse_input(text: str) -> tuple[int, int, int]:
+    m = _SIZE.fullmatch(text)
+    if not m:
+        raise ValueError("must be channels×height×width, e.g. 1x96x96")
+    c, h, w = (m.group(1), m.group(2), m.group(3)) if m.group(3) else ("", m.group(1), m.group(2))
+    if not c:
+        raise ValueError("must be channels×height×width, e.g. 1x96x96")
+    return (
+        _parse_int(c, 1, L.MAX_INPUT_CHANNELS),
+        _parse_int(h, 1, L.MAX_INPUT_SIZE),
+        _parse_int(w, 1, L.MAX_INPUT_SIZE),
+    )
+
+
+def from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
+    """The design a link describes, and a message for every parameter that was dropped."""
+    q = {str(k): _last(v) for k, v in params.items()}
+    problems: list[str] = []
+
+    def drop(key: str, reason: str) -> None:
+        value = q[key]
+        shown = value if len(value) <= 40 else value[:37] + "…"
+        problems.append(f"Ignored `{key}={shown}` from the link: {reason}.")
+
+    preset = q.get("preset", DEFAULT_PRESET)
+    base = None
+    if preset not in PRESETS:
+        problems.append(
+            f"The link's `preset={preset[:40]}` is not a preset (choose one of {', '.join(PRESETS)}); "
+            f"showing {DEFAULT_PRESET} without the link's other settings."
+        )
+        return Decoded(Design(knobs.Tweaks(DEFAULT_PRESET)), tuple(problems))
+    if "config" in q:
+        try:
+            base = unpack_config(q["config"])
+        except SpecError as err:
+            problems.append(f"The link's `config` parameter was ignored: {err}; showing {preset} without the link's other settings.")
+            return Decoded(Design(knobs.Tweaks(preset)), tuple(problems))
+    d = Design(knobs.Tweaks(preset), base)
+    origin = d.origin()
+    t = d.tweaks
+    for key in q:
+        if key not in RESERVED and len(q[key]) > MAX_VALUE_LENGTH:
+            drop(key, f"the value is longer than {MAX_VALUE_LENGTH} characters")
+
+    def read(key: str, parse):
+        nonlocal t
+        if key not in q:
+            return
+        try:
+            t = parse(q[key])
+        except (ValueError, SpecError) as err:
+            drop(key, str(err))
+
+    read("input", lambda v: replace(t, input=_parse_input(v)))
+    read("classes", lambda v: replace(t, classes=_parse_int(v, 1, L.MAX_CLASSES)))
+
+    def aux(v: str) -> knobs.Tweaks:
+        if v.lower() not in _ON:
+            raise ValueError("must be on or off")
+        if not origin.aux:
+            raise ValueError(f"{origin.name} has no aux heads")
+        return replace(t, aux=_ON[v.lower()])
+
+    read("aux", aux)
+    read("width", lambda v: replace(t, width=_parse_float(v, L.MIN_WIDTH, L.MAX_WIDTH)))
+
+    stages = {s.name: s for s in origin.stages}
+    others = [k for k in q if k not in RESERVED and len(q[k]) <= MAX_VALUE_LENGTH]
+    for key in [k for k in others if "." not in k]:
+        if key not in stages:
+            drop(key, f"{origin.name} has no stage named {key!r}; stages: {', '.join(stages)}")
+            continue
+        try:
+            n = _parse_int(q[key], 0, L.MAX_BLOCKS_PER_STAGE)
+            knobs.set_block_count(origin, key, n)
+        except (ValueError, SpecError) as err:
+            drop(key, str(err))
+            continue
+        t = replace(t, counts=(*t.counts, (key, n)))
+    try:
+        counted = apply(knobs.Tweaks(preset, counts=t.counts), origin)
+    except SpecError as err:  # pragma: no cover - each count was tried above
+        problems.append(f"The link's block counts were ignored: {err}.")
+        t = replace(t, counts=())
+        counted = origin
+    blocks = {b.name: b for b in counted.blocks()}
+    for key in [k for k in others if "." in k]:
+        block, _, name = key.partition(".")
+        if block not in blocks:
+            drop(key, f"there is no block named {block!r}")
+            continue
+        b = blocks[block]
+        try:
+            if name == "scale":
+                if not get_kind(b.kind).residual:
+                    raise ValueError(f"{block} is not a residual block")
+                t = replace(t, scales=(*t.scales, (block, _parse_float(q[key], -100.0, 100.0))))
+                continue
+            parts = q[key].split(",")
+            value = tuple(_parse_int(p.strip(), 0, 10**9) for p in parts)
+            knobs.set_width(counted, block, name, value)
+        except (ValueError, SpecError) as err:
+            drop(key, str(err))
+            continue
+        t = replace(t, widths=(*t.widths, (block, name, value)))
+    d = canonical(Design(t, base))
+    try:
+        d.network()
+    except SpecError as err:  # pragma: no cover - each knob was tried above
+        problems.append(f"The link's settings do not make a network ({err}); showing {preset}.")
+        d = Design(knobs.Tweaks(preset), base)
+    return Decoded(d, tuple(problems))
+
+
+# --- file names -----------------------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "network"
+
+
+def stem(d: Design) -> str:
+    """The stem of every exported file: ``d2l``, ``d2l-custom-1a2b3c``, ``my-net``."""
+    name = _slug(d.base.name) if d.base is not None else d.preset
+    if not d.modified:
+        return name
+    digest = hashlib.sha1(repr(to_query(d)).encode("utf-8")).hexdigest()[:6]
+    return f"{name}-custom-{digest}"
+
+
+def file_name(d: Design, what: str, level: str = "blocks") -> str:
+    """``d2l-blocks.png``, ``inception-v3-layers.csv``, ``d2l-config.json``, ``d2l_model.py``."""
+    s = stem(d)
+    if what in ("png", "svg", "pdf", "dot"):
+        return f"{s}-{level}.{what}"
+    if what == "csv":
+        return f"{s}-layers.csv"
+    if what == "json":
+        return f"{s}-config.json"
+    if what == "py":
+        return f"{s.replace('-', '_')}_model.py"
+    raise ValueError(f"unknown export {what!r}")

@@ -1,0 +1,684 @@
+"""Streamlit glue shared by every page: the design in session state and in the link, the
+bounded caches, the knob widgets, the diagram component, and the error boundary.
+
+Pages call these functions and stay a description of their UI. The core never sees
+Streamlit; this module never computes a cost itself.
+
+Session state (set once per session by ``init``, from the link):
+
+* ``design`` — the ``state.Design`` being edited (possibly invalid);
+* ``last_valid`` — the last design whose analysis succeeded: what the pages show while
+  ``design`` is invalid;
+* ``link_problems`` — messages about link parameters that were dropped;
+* ``compare`` — the two designs of the Compare page.
+
+Widget keys are prefixed by page (``main_``, ``block_``, ``compare_``, ``code_``); the design
+knobs are ``main_k_…`` so that they can be re-seeded from the design in one sweep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import streamlit as st
+
+from googlenet import analyze, config, report
+from googlenet import limits as L
+from googlenet.analysis import Analysis
+from googlenet.blocks import get_kind, part_labels
+from googlenet.checks import Check, TooLargeToRun, measure_latency, torchinfo_check
+from googlenet.codegen import to_python
+from googlenet.knobs import block_count
+from googlenet.lessons import BlockLesson, lesson
+from googlenet.presets import PRESETS, preset_names
+from googlenet.render import COLORS, LEVELS, GraphvizMissing, RenderError, block_dot, expandable, legend, render, to_dot
+from googlenet.spec import Block, InputTooSmall, Network, SpecError
+
+from . import state, tables, zoom
+from .state import Design
+
+TITLE = "Inception Studio"
+ICON = str(Path(__file__).resolve().parent.parent / "assets" / "icon.png")  # local: no icon CDN
+KNOB = "main_k_"  # prefix of every widget that edits the design
+UPLOADED = "\x00uploaded"  # the preset picker's entry for an uploaded network
+
+
+# --- bounded caches of immutable values, keyed by the immutable spec --------------------------
+
+
+@lru_cache(maxsize=64)
+def dot_text(net: Network, level: str, expand: str | None, color: str, numbers: bool, theme: str) -> str:
+    return to_dot(analyze(net), level=level, expand=expand, color=color, numbers=numbers, theme=theme)
+
+
+@lru_cache(maxsize=32)
+def diagram_file(net: Network, level: str, expand: str | None, color: str, numbers: bool, theme: str, fmt: str) -> bytes:
+    """The diagram rendered by ``dot`` (SVG for the page, PNG/SVG for download)."""
+    return render(dot_text(net, level, expand, color, numbers, theme), fmt)
+
+
+@lru_cache(maxsize=64)
+def block_svg(net: Network, block: str, theme: str) -> bytes:
+    return render(block_dot(analyze(net), block, theme=theme), "svg")
+
+
+@lru_cache(maxsize=32)
+def csv_text(net: Network) -> str:
+    return report.to_csv(analyze(net))
+
+
+@lru_cache(maxsize=32)
+def config_text(net: Network) -> str:
+    return config.dumps(net)
+
+
+@lru_cache(maxsize=32)
+def python_code(net: Network) -> str:
+    return to_python(net)
+
+
+@lru_cache(maxsize=16)
+def checks_of(net: Network) -> tuple[Check, ...]:
+    return tuple(torchinfo_check(net))
+
+
+@lru_cache(maxsize=256)
+def block_lesson(net: Network, block: str) -> BlockLesson:
+    return lesson(analyze(net), block)
+
+
+@lru_cache(maxsize=8)
+def family_analyses() -> tuple[tuple[str, str, Analysis], ...]:
+    return tuple((name, PRESETS[name].description, analyze(state.preset_network(name))) for name in preset_names())
+
+
+def theme() -> str:
+    """The diagram theme: the app's theme type when the browser has told us, else light."""
+    try:
+        kind = st.context.theme.type
+    except Exception:  # noqa: BLE001 - an old or bare runtime without theme information
+        kind = None
+    return "dark" if kind == "dark" else "light"
+
+
+# --- shared state -----------------------------------------------------------------------------
+
+
+def init() -> None:
+    """Set the shared state once per session (from the link), then keep the link in step."""
+    if "design" not in st.session_state:
+        decoded = state.from_query(st.query_params.to_dict())
+        st.session_state.setdefault("design", decoded.design)
+        st.session_state.setdefault("link_problems", list(decoded.problems))
+    st.session_state.setdefault("last_valid", state.reset(st.session_state.design))
+    st.session_state.setdefault("compare", {"a": st.session_state.design, "b": state.from_preset("googlenet")})
+    write_link()
+
+
+def write_link() -> None:
+    q = state.to_query(st.session_state.design)
+    if st.query_params.to_dict() != q:
+        st.query_params.from_dict(q)
+
+
+def set_design(d: Design, reseed: bool = False) -> None:
+    """Replace the design (from a callback); ``reseed`` re-reads every knob widget from it."""
+    st.session_state.design = d
+    st.session_state.link_problems = []
+    if reseed:
+        forget(KNOB)
+
+
+def forget(prefix: str) -> None:
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        del st.session_state[key]
+
+
+def seed(key: str, value) -> None:
+    """Give a widget its value from the design unless the widget already holds one."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+@dataclass(frozen=True)
+class Current:
+    """The design being edited and what is shown for it."""
+
+    design: Design  # as edited
+    shown: Design  # the design whose network is shown: ``design`` or the last valid one
+    net: Network
+    analysis: Analysis
+    error: SpecError | None  # why ``design`` is not the one shown
+
+    @property
+    def origin(self) -> Analysis | None:
+        """The unmodified preset (or upload) of the shown design, for the metric deltas."""
+        try:
+            return analyze(self.shown.origin())
+        except SpecError:
+            return None
+
+
+def current() -> Current:
+    """The current design; when it cannot make a network, the last valid one is shown."""
+    d = st.session_state.design
+    try:
+        net = d.network()
+        a = analyze(net)
+    except SpecError as err:
+        shown = st.session_state.get("last_valid") or state.reset(d)
+        try:
+            net = shown.network()
+            a = analyze(net)
+        except SpecError:
+            shown = state.from_preset(state.DEFAULT_PRESET)
+            net = shown.network()
+            a = analyze(net)
+        return Current(d, shown, net, a, err)
+    st.session_state.last_valid = d
+    return Current(d, d, net, a, None)
+
+
+def knob_net(d: Design) -> Network:
+    """The network whose values the knobs show: the design's, or its origin's if it has none."""
+    try:
+        return d.network()
+    except SpecError:
+        return d.origin()
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+def link_messages() -> None:
+    for problem in st.session_state.get("link_problems", []):
+        st.warning(problem, icon=":material/link_off:")
+
+
+def error_box(cur: Current, key: str = "main") -> None:
+    """What is wrong with the design, the fix when there is one, and what is shown instead."""
+    if cur.error is None:
+        return
+    err = cur.error
+    shown = cur.shown.title
+    st.error(f"**{err.field or 'network'}** — {err.detail}\n\nShowing the last valid network ({shown}) until this is fixed.", icon=":material/error:")
+    if isinstance(err, InputTooSmall) and err.min_size is not None:
+        h, w = err.min_size
+        c = knob_net(cur.design).input[0]
+        st.button(
+            f"Use the smallest input, {c}×{h}×{w}",
+            key=f"{key}_fix_input",
+            on_click=lambda: set_design(state.with_input(st.session_state.design, (c, h, w)), reseed=True),
+        )
+
+
+def invalid_notice(cur: Current) -> None:
+    """For pages other than the main one: the edited design is invalid, so this shows the last valid."""
+    if cur.error is not None:
+        st.warning(
+            f"The design on the Architecture page is invalid ({cur.error}); this page shows the last valid network, {cur.shown.title}.",
+            icon=":material/warning:",
+        )
+
+
+# --- the design knobs (main page sidebar) ------------------------------------------------------
+
+
+def _on(key: str, change):
+    """A callback: apply ``change(design, widget value)``; a refused value is reported, not raised."""
+
+    def callback() -> None:
+        try:
+            set_design(change(st.session_state.design, st.session_state[key]))
+        except SpecError as err:
+            st.session_state.main_knob_error = str(err)
+
+    return callback
+
+
+def _pick_preset() -> None:
+    choice = st.session_state[KNOB + "preset"]
+    if choice == UPLOADED:
+        return
+    set_design(state.from_preset(choice), reseed=True)
+
+
+def preset_picker() -> None:
+    d = st.session_state.design
+    options = ([UPLOADED] if d.base is not None else []) + preset_names()
+    seed(KNOB + "preset", UPLOADED if d.base is not None else d.preset)
+    st.selectbox(
+        "Preset",
+        options,
+        key=KNOB + "preset",
+        format_func=lambda o: f"{d.base.name} (uploaded)" if o == UPLOADED and d.base is not None else o,
+        on_change=_pick_preset,
+        help="The network to start from; every knob below is a change to it.",
+    )
+    origin = d.origin()
+    st.caption(origin.description or (PRESETS[d.preset].description if d.base is None else ""))
+    st.button(
+        "Reset to preset",
+        key="main_reset",
+        on_click=lambda: set_design(state.reset(st.session_state.design), reseed=True),
+        disabled=not d.modified,
+        width="stretch",
+    )
+
+
+def input_knobs() -> None:
+    d = st.session_state.design
+    net = knob_net(d)
+    c, h, w = net.input
+    seed(KNOB + "channels", c)
+    seed(KNOB + "height", h)
+    seed(KNOB + "width", w)
+    seed(KNOB + "classes", net.classes)
+
+    def shape(d: Design, _value) -> Design:
+        ss = st.session_state
+        return state.with_input(d, (ss[KNOB + "channels"], ss[KNOB + "height"], ss[KNOB + "width"]))
+
+    cols = st.columns(3)
+    cols[0].number_input("Channels", 1, L.MAX_INPUT_CHANNELS, key=KNOB + "channels", on_change=_on(KNOB + "channels", shape))
+    cols[1].number_input("Height", 1, L.MAX_INPUT_SIZE, key=KNOB + "height", on_change=_on(KNOB + "height", shape))
+    cols[2].number_input("Width", 1, L.MAX_INPUT_SIZE, key=KNOB + "width", on_change=_on(KNOB + "width", shape))
+    st.number_input("Classes", 1, L.MAX_CLASSES, key=KNOB + "classes", on_change=_on(KNOB + "classes", state.with_classes))
+    if d.origin().aux:
+        seed(KNOB + "aux", net.aux_enabled)
+        st.toggle(
+            "Aux heads",
+            key=KNOB + "aux",
+            on_change=_on(KNOB + "aux", state.with_aux),
+            help="GoogLeNet's auxiliary classifiers: they add params and run only in training.",
+        )
+    seed(KNOB + "multiplier", float(net.width))
+    st.slider(
+        "Width multiplier",
+        min(0.25, net.width),
+        max(2.0, net.width),
+        step=0.05,
+        key=KNOB + "multiplier",
+        on_change=_on(KNOB + "multiplier", state.with_width_multiplier),
+        help="Scales every conv's output channels: max(1, round(c × m)).",
+    )
+
+
+def count_knobs() -> None:
+    d = st.session_state.design
+    net, origin = knob_net(d), d.origin()
+    repeat = [s for s in net.stages if s.repeat]
+    if not repeat:
+        return
+    st.subheader("Blocks per stage")
+    for s in repeat:
+        key = f"{KNOB}count_{s.name}"
+        n = block_count(net, s.name)
+        n0 = block_count(origin, s.name)
+        seed(key, n)
+        st.slider(
+            f"{s.name} · {s.repeat} blocks",
+            0,
+            min(L.MAX_BLOCKS_PER_STAGE, max(2 * n0, n0 + 4, n)),
+            key=key,
+            on_change=_on(key, lambda d, v, name=s.name: state.with_count(d, name, v)),
+            help="Added blocks copy the stage's last block; removing a block removes an aux head it feeds.",
+        )
+
+
+def _slider_max(origin: Network, kind: str, name: str, i: int, value: int) -> int:
+    same = [b.width(name)[i] for b in origin.blocks() if b.kind == kind]
+    top = max(same, default=value)
+    return min(L.MAX_CHANNELS, max(64, -(-2 * top // 32) * 32, value))
+
+
+def width_knobs() -> None:
+    d = st.session_state.design
+    net, origin = knob_net(d), d.origin()
+    staged = [(s, [it for it in s.items if isinstance(it, Block)]) for s in net.stages]
+    staged = [(s, bs) for s, bs in staged if bs]
+    if not staged:
+        return
+    st.subheader("Block widths")
+    for s, blocks in staged:
+        st.caption(f"Stage {s.name}")
+        for b in blocks:
+            kind = get_kind(b.kind)
+            with st.expander(f"{b.name} · {b.kind}", key=f"main_open_{b.name}"):
+                for name, arity in kind.fields:
+                    keys = [f"{KNOB}w_{b.name}_{name}_{i}" for i in range(arity)]
+
+                    def widths(d: Design, _v, block=b.name, name=name, keys=tuple(keys)) -> Design:
+                        return state.with_block_width(d, block, name, [st.session_state[k] for k in keys])
+
+                    for i, (key, value, label) in enumerate(zip(keys, b.width(name), part_labels(kind, name))):
+                        seed(key, value)
+                        st.slider(f"{name} · {label}", 1, _slider_max(origin, b.kind, name, i, value), key=key, on_change=_on(key, widths))
+                if kind.residual:
+                    key = f"{KNOB}scale_{b.name}"
+                    seed(key, float(b.scale))
+                    st.slider(
+                        "residual scale",
+                        min(0.0, b.scale),
+                        max(1.0, b.scale),
+                        step=0.01,
+                        key=key,
+                        on_change=_on(key, lambda d, v, block=b.name: state.with_scale(d, block, v)),
+                        help="The branches' sum is multiplied by this before it is added to the input.",
+                    )
+
+
+def knob_error() -> None:
+    message = st.session_state.pop("main_knob_error", None)
+    if message:
+        st.error(message)
+
+
+# --- config import ----------------------------------------------------------------------------
+
+
+def _imported() -> None:
+    f = st.session_state.get("main_upload")
+    if f is None:
+        return
+    data = f.getvalue()
+    if len(data) > L.MAX_CONFIG_BYTES:
+        st.session_state.main_import_message = ("error", f"{f.name}: the file is larger than {L.MAX_CONFIG_BYTES:,} bytes")
+        return
+    try:
+        net = config.loads(data)
+    except SpecError as err:
+        st.session_state.main_import_message = ("error", f"Could not import {f.name}: **{err.field or 'config'}** — {err.detail}")
+        return
+    d = state.from_network(net)
+    set_design(d, reseed=True)
+    how = f"a variant of the {d.preset} preset" if d.base is None else "a network of its own (kept in the link as a packed config)"
+    st.session_state.main_import_message = ("success", f"Imported {f.name}: {how}.")
+
+
+def config_import() -> None:
+    st.file_uploader(
+        "Import a config (JSON)",
+        type=["json"],
+        key="main_upload",
+        on_change=_imported,
+        help="A file saved with “Config JSON” below, or written by hand in the same format.",
+    )
+    kind, message = st.session_state.pop("main_import_message", (None, None))
+    if kind == "error":
+        st.error(message, icon=":material/error:")
+    elif kind == "success":
+        st.success(message)
+    d = st.session_state.design
+    if not state.link_fits(d):
+        st.info("This uploaded network is too large to put in a link; share its config JSON instead.")
+
+
+# --- totals -----------------------------------------------------------------------------------
+
+
+def units_picker(key: str) -> str:
+    return st.segmented_control(
+        "Units", tables.UNITS, default="auto", required=True, key=key,
+        help="auto: three significant figures (k, M, G); exact: every digit",
+    )
+
+
+def metrics(cur: Current, units: str) -> None:
+    cards = tables.metrics(cur.analysis, cur.origin if cur.shown.modified else None, units)
+    for row in (cards[:4], cards[4:]):
+        for col, m in zip(st.columns(4), row):
+            col.metric(m.label, m.value, m.delta, delta_color="inverse" if m.label != "Depth" else "off", help=m.help)
+
+
+# --- diagrams ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiagramOptions:
+    level: str = "blocks"
+    expand: str | None = None
+    color: str = "kind"
+    numbers: bool = False
+    theme: str = "light"
+
+
+NO_EXPAND = "(none)"
+
+
+def diagram_options(a: Analysis, prefix: str = "main") -> DiagramOptions:
+    cols = st.columns([3, 3, 3, 2])
+    level = cols[0].segmented_control("Level", LEVELS, default="blocks", required=True, key=f"{prefix}_level")
+    names = [NO_EXPAND] + expandable(a)
+    key = f"{prefix}_expand"
+    if st.session_state.get(key) not in names:
+        st.session_state[key] = NO_EXPAND
+    expand = cols[1].selectbox("Open one stage or block", names, key=key, help="Draw it layer by layer; the rest stays collapsed.")
+    color = cols[2].segmented_control(
+        "Colour by", COLORS, default="kind", required=True, key=f"{prefix}_color",
+        format_func=lambda c: {"kind": "kind", "params": "params", "macs": "MACs"}[c],
+    )
+    numbers = cols[3].toggle("Numbers", key=f"{prefix}_numbers", help="Params and MACs on every node")
+    return DiagramOptions(level, None if expand == NO_EXPAND else expand, color, numbers, theme())
+
+
+def _show_svg(svg: bytes, chips: list[tuple[str, str]], height: int, alt: str, theme_: str) -> None:
+    st.iframe(zoom.page(svg, chips, theme_), height=height, alt=alt)
+
+
+def diagram(net: Network, opts: DiagramOptions, height: int = 640) -> None:
+    """The network drawn by ``dot`` on the server, with wheel zoom and drag pan."""
+    args = (net, opts.level, opts.expand, opts.color, opts.numbers, opts.theme)
+    try:
+        svg = diagram_file(*args, "svg")
+    except GraphvizMissing as err:
+        st.warning(f"{err}. Drawing it in the browser instead (no export).")
+        st.graphviz_chart(dot_text(*args))
+        return
+    except RenderError as err:
+        st.error(f"The diagram could not be drawn: {err}")
+        return
+    _show_svg(svg, legend(opts.color, analyze(net)), height, f"Diagram of {net.name} at the level of {opts.level}", opts.theme)
+    st.caption("Scroll to zoom, drag to pan, double-click to fit. " + report.COUNTING_RULE + ".")
+
+
+def block_diagram(net: Network, block: str, height: int = 560) -> None:
+    th = theme()
+    try:
+        svg = block_svg(net, block, th)
+    except GraphvizMissing as err:
+        st.warning(f"{err}. Drawing it in the browser instead.")
+        st.graphviz_chart(block_dot(analyze(net), block, theme=th))
+        return
+    except RenderError as err:
+        st.error(f"The diagram could not be drawn: {err}")
+        return
+    _show_svg(svg, [], height, f"Diagram of block {block}", th)  # the drawing has its own legend
+
+
+def stages_diagram(net: Network, height: int = 520) -> None:
+    diagram(net, DiagramOptions(level="stages", numbers=True, theme=theme()), height)
+
+
+# --- the layer table ----------------------------------------------------------------------------
+
+
+def layer_table(a: Analysis, prefix: str = "main") -> None:
+    cols = st.columns(2)
+    stage_names = list(dict.fromkeys(r.stage for r in a.layers))
+    stages = cols[0].multiselect("Stages", stage_names, key=f"{prefix}_table_stages", placeholder="all stages")
+    block_names = [g.name for g in a.blocks if not stages or g.stage in stages]
+    key = f"{prefix}_table_blocks"
+    if any(b not in block_names for b in st.session_state.get(key, [])):
+        st.session_state[key] = [b for b in st.session_state[key] if b in block_names]
+    blocks = cols[1].multiselect("Blocks", block_names, key=key, placeholder="all blocks")
+    df = tables.layers(a, stages, blocks)
+    number = st.column_config.NumberColumn(format="localized")
+    config_ = {c: number for c in ("Params", "MACs", "FLOPs", "Output bytes")}
+    st.dataframe(df, hide_index=True, width="stretch", height=420, column_config=config_, key=f"{prefix}_table")
+    st.dataframe(tables.layer_totals(df), hide_index=True, width="stretch", column_config=config_)
+    st.caption(report.COUNTING_RULE + ". Aux-head rows (training only) are named by their head in Stage.")
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+def exports(cur: Current, opts: DiagramOptions, prefix: str = "main") -> None:
+    """Download buttons; the diagram files are the picture the page shows, made by ``dot``."""
+    d, net = cur.shown, cur.net
+    args = (net, opts.level, opts.expand, opts.color, opts.numbers, opts.theme)
+    cols = st.columns(5)
+    cols[0].download_button(
+        "Diagram PNG", data=lambda: diagram_file(*args, "png"), file_name=state.file_name(d, "png", opts.level),
+        mime="image/png", key=f"{prefix}_dl_png", on_click="ignore", icon=":material/image:",
+    )
+    try:
+        svg = diagram_file(*args, "svg")
+    except RenderError:
+        svg = None
+    cols[1].download_button(
+        "Diagram SVG", data=svg or b"", file_name=state.file_name(d, "svg", opts.level), mime="image/svg+xml",
+        key=f"{prefix}_dl_svg", on_click="ignore", disabled=svg is None, icon=":material/polyline:",
+    )
+    cols[2].download_button(
+        "Layer table CSV", data=csv_text(net), file_name=state.file_name(d, "csv"), mime="text/csv",
+        key=f"{prefix}_dl_csv", on_click="ignore", icon=":material/table:",
+    )
+    cols[3].download_button(
+        "Config JSON", data=config_text(net), file_name=state.file_name(d, "json"), mime="application/json",
+        key=f"{prefix}_dl_json", on_click="ignore", icon=":material/data_object:",
+    )
+    cols[4].download_button(
+        "PyTorch code", data=lambda: python_code(net), file_name=state.file_name(d, "py"), mime="text/x-python",
+        key=f"{prefix}_dl_py", on_click="ignore", icon=":material/code:",
+    )
+
+
+# --- one block ------------------------------------------------------------------------------------
+
+
+def block_picker(net: Network) -> str | None:
+    blocks = net.blocks()
+    if not blocks:
+        return None
+    names = [b.name for b in blocks]
+    kinds = {b.name: b.kind for b in blocks}
+    key = "block_name"
+    if st.session_state.get(key) not in names:
+        lecture = [b.name for b in blocks if get_kind(b.kind).fields and len(get_kind(b.kind).fields) >= 4]
+        st.session_state[key] = (lecture or names)[0]
+    return st.selectbox("Block", names, key=key, format_func=lambda n: f"{n} · {kinds[n]}")
+
+
+# --- two designs -----------------------------------------------------------------------------------
+
+
+def compare_designs() -> dict[str, Design]:
+    return st.session_state.compare
+
+
+def _compare_set(side: str, d: Design) -> None:
+    st.session_state.compare = {**st.session_state.compare, side: d}
+    forget(f"compare_{side}_")
+
+
+def copy_a_to_b() -> None:
+    _compare_set("b", st.session_state.compare["a"])
+
+
+def swap_sides() -> None:
+    pair = st.session_state.compare
+    st.session_state.compare = {"a": pair["b"], "b": pair["a"]}
+    forget("compare_a_")
+    forget("compare_b_")
+
+
+def compare_side(side: str) -> tuple[Design, Analysis | None]:
+    """One side's pickers; returns its design and analysis (None, with an error shown, if invalid)."""
+    d = st.session_state.compare[side]
+    p = f"compare_{side}_"
+    options = ([UPLOADED] if d.base is not None else []) + preset_names()
+    seed(p + "preset", UPLOADED if d.base is not None else d.preset)
+
+    def pick() -> None:
+        choice = st.session_state[p + "preset"]
+        if choice != UPLOADED:
+            _compare_set(side, state.from_preset(choice))
+
+    st.selectbox(
+        f"Network {side.upper()}", options, key=p + "preset", on_change=pick,
+        format_func=lambda o: f"{d.base.name} (uploaded)" if o == UPLOADED and d.base is not None else o,
+    )
+    net = knob_net(d)
+    seed(p + "height", net.input[1])
+    seed(p + "width", net.input[2])
+    seed(p + "multiplier", float(net.width))
+
+    def change(make):
+        def callback() -> None:
+            ss = st.session_state
+            try:
+                ss.compare = {**ss.compare, side: make(ss.compare[side])}
+            except SpecError as err:
+                ss[p + "error"] = str(err)
+
+        return callback
+
+    cols = st.columns(3)
+    size = lambda d: state.with_input(d, (net.input[0], st.session_state[p + "height"], st.session_state[p + "width"]))  # noqa: E731
+    cols[0].number_input("Height", 1, L.MAX_INPUT_SIZE, key=p + "height", on_change=change(size))
+    cols[1].number_input("Width", 1, L.MAX_INPUT_SIZE, key=p + "width", on_change=change(size))
+    cols[2].number_input(
+        "Width multiplier", L.MIN_WIDTH, L.MAX_WIDTH, step=0.05, key=p + "multiplier",
+        on_change=change(lambda d: state.with_width_multiplier(d, st.session_state[p + "multiplier"])),
+    )
+    st.button(
+        "Use the design from the Architecture page", key=p + "load", width="stretch",
+        on_click=lambda: _compare_set(side, st.session_state.design),
+    )
+    st.caption(d.title)
+    try:
+        return d, analyze(d.network())
+    except SpecError as err:
+        st.error(f"**{err.field or 'network'}** — {err.detail}", icon=":material/error:")
+        return d, None
+
+
+# --- checks -----------------------------------------------------------------------------------------
+
+
+def latency(net: Network) -> None:
+    """A button that times real CPU forward passes, with progress; the size guard's refusal is shown."""
+    key = "code_latency_result"
+    if st.button("Measure CPU latency", key="code_measure", help="Builds the model with random weights and times forward passes, batch 1"):
+        bar = st.progress(0.0, text="Building the model…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / total if total else 1.0, text=f"Forward pass {done} of {total}")
+
+        try:
+            result = measure_latency(net, repeats=20, progress=progress)
+        except TooLargeToRun as err:
+            bar.empty()
+            st.error(f"Not measured: {err}.", icon=":material/block:")
+            return
+        except ValueError as err:
+            bar.empty()
+            st.error(f"Not measured: {err}", icon=":material/block:")
+            return
+        bar.empty()
+        st.session_state[key] = (net, result)
+    stored = st.session_state.get(key)
+    if stored is None:
+        return
+    measured_net, lat = stored
+    if measured_net != net:
+        st.caption("The last measurement was of another design; measure again for this one.")
+        return
+    cols = st.columns(4)
+    cols[0].metric("Median latency", f"{lat.median_ms:,.1f} ms", help=f"median of {lat.repeats} timed passes after {lat.warmup} warm-up passes")
+    cols[1].metric("10th–90th percentile", f"{lat.p10_ms:,.1f}–{lat.p90_ms:,.1f} ms")
+    cols[2].metric("Throughput", f"{lat.gmacs_per_s:,.1f} GMAC/s")
+    cols[3].metric("Threads", str(lat.threads), help=f"torch {lat.torch_version}")

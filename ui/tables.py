@@ -1,0 +1,264 @@
+"""What the pages show as numbers: metric cards and tables, built from the core's results.
+Pure (pandas only): the pages decide where they go, this module decides what they say."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from googlenet import report
+from googlenet.analysis import Analysis
+from googlenet.checks import Check
+from googlenet.lessons import BlockLesson
+
+UNITS = ("auto", "M", "G", "exact")
+
+
+def si(n: float) -> str:
+    """Three significant figures with an SI prefix: 5.98 M, 276 M, 1.58 G."""
+    for div, p in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= div:
+            v = n / div
+            return f"{v:.3g} {p}" if abs(v) < 1000 else f"{v:,.0f} {p}"
+    return f"{n:,.0f}"
+
+
+def count(n: int, units: str = "auto") -> str:
+    """A count of params, MACs or FLOPs in the chosen units."""
+    if units == "exact":
+        return f"{n:,}"
+    if units == "M":
+        return f"{n / 1e6:,.2f} M"
+    if units == "G":
+        return f"{n / 1e9:,.3f} G"
+    return si(n)
+
+
+def signed(n: int | float, units: str = "auto") -> str:
+    """A difference with its sign: ``+1.2 M``, ``-3``; zero is ``0``."""
+    if n == 0:
+        return "0"
+    text = count(abs(int(n)), units) if isinstance(n, int) else f"{abs(n):,.2f}"
+    return ("+" if n > 0 else "-") + text
+
+
+def times(new: int, old: int) -> str:
+    """``2.41× as built``."""
+    return f"{new / old:.2f}× as built" if old else "—"
+
+
+def mb(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:,.2f} MB"
+
+
+def shape(s: tuple[int, ...]) -> str:
+    return report.shape_str(s)
+
+
+@dataclass(frozen=True)
+class Metric:
+    label: str
+    value: str
+    delta: str | None  # against the unmodified preset; None when equal
+    help: str
+
+
+def metrics(a: Analysis, origin: Analysis | None, units: str = "auto") -> list[Metric]:
+    """The totals as metric cards, with the change against ``origin`` (the preset)."""
+    t = a.totals
+    o = origin.totals if origin is not None else None
+
+    def delta(now: int, then: int | None, fmt) -> str | None:
+        if then is None or now == then:
+            return None
+        pct = f" ({(now - then) / then:+.1%})" if then else ""
+        return ("+" if now > then else "-") + fmt(abs(now - then)) + pct
+
+    aux = f"; aux heads add {t.aux_params:,} params (training only)" if t.aux_params else ""
+    return [
+        Metric("Params", count(t.params, units), delta(t.params, o and o.params, lambda v: count(v, units)),
+               f"{t.params:,} trainable numbers (weights, biases, BatchNorm scales){aux}"),
+        Metric("MACs", count(t.macs, units), delta(t.macs, o and o.macs, lambda v: count(v, units)),
+               f"{t.macs:,} multiply-accumulates per image. {report.COUNTING_RULE}"),
+        Metric("FLOPs", count(t.flops, units), delta(t.flops, o and o.flops, lambda v: count(v, units)),
+               f"{t.flops:,} = 2 × MACs"),
+        Metric("Depth", str(t.depth), delta(t.depth, o and o.depth, str),
+               "conv and linear layers on the longest input → output path"),
+        Metric("Output", shape(t.output_shape), None if o is None or o.output_shape == t.output_shape else f"was {shape(o.output_shape)}",
+               "shape of the logits, batch dimension left out"),
+        Metric("Weights", mb(t.weights_bytes), delta(t.weights_bytes, o and o.weights_bytes, mb),
+               "params × 4 bytes (fp32)"),
+        Metric("Peak activations", mb(t.peak_activation_bytes),
+               delta(t.peak_activation_bytes, o and o.peak_activation_bytes, mb),
+               "largest memory held by live tensors during one inference pass, batch 1, fp32"),
+    ]
+
+
+# --- the layer table --------------------------------------------------------------------------
+
+LAYER_COLUMNS = {
+    "name": "Layer",
+    "kind": "Kind",
+    "stage": "Stage",
+    "block": "Block",
+    "branch": "Path",
+    "kernel": "Kernel",
+    "stride": "Stride",
+    "input_shape": "Input",
+    "output_shape": "Output",
+    "params": "Params",
+    "macs": "MACs",
+    "flops": "FLOPs",
+    "output_bytes": "Output bytes",
+    "receptive_field": "Receptive field",
+}
+
+
+def layers(a: Analysis, stages: list[str] | tuple[str, ...] = (), blocks: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per layer (aux heads included, named in Stage), optionally only some stages or blocks."""
+    rows = report.csv_rows(a)
+    df = pd.DataFrame(rows, columns=list(report.CSV_COLUMNS))
+    if stages:
+        df = df[df["stage"].isin(stages)]
+    if blocks:
+        df = df[df["block"].isin(blocks)]
+    return df[list(LAYER_COLUMNS)].rename(columns=LAYER_COLUMNS).reset_index(drop=True)
+
+
+def layer_totals(df: pd.DataFrame) -> pd.DataFrame:
+    """The sums of a layer table, as one row with the same columns."""
+    row = {c: "" for c in df.columns}
+    row["Layer"] = f"Total of {len(df)} rows"
+    for c in ("Params", "MACs", "FLOPs", "Output bytes"):
+        row[c] = int(df[c].sum()) if len(df) else 0
+    return pd.DataFrame([row], columns=df.columns)
+
+
+# --- one block ----------------------------------------------------------------------------------
+
+
+def paths(les: BlockLesson) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Path": p.name,
+                "Width field": p.field,
+                "Layers": p.label,
+                "Params": p.params,
+                "MACs": p.macs,
+                "Output channels": p.out_channels,
+                "Share of channels": p.share,
+                "Share of MACs": p.macs / les.macs if les.macs else 0.0,
+            }
+            for p in les.paths
+        ]
+    )
+
+
+def swaps(les: BlockLesson, lesson: str) -> pd.DataFrame:
+    """The block's convs against the conv(s) they replace, one row per path or pair."""
+    chosen = les.reduce if lesson == "reduce" else les.factorise
+    return pd.DataFrame(
+        [
+            {
+                "Path": s.path,
+                "As built": s.actual_label,
+                "Instead": s.alternative_label,
+                "Params": s.params,
+                "Params instead": s.alt_params,
+                "MACs": s.macs,
+                "MACs instead": s.alt_macs,
+                "MACs saved": 1 - s.macs / s.alt_macs if s.alt_macs else 0.0,
+            }
+            for s in chosen
+        ],
+        columns=["Path", "As built", "Instead", "Params", "Params instead", "MACs", "MACs instead", "MACs saved"],
+    )
+
+
+# --- two networks ---------------------------------------------------------------------------------
+
+
+def compare_totals(a: Analysis, b: Analysis, units: str = "auto") -> pd.DataFrame:
+    ta, tb = a.totals, b.totals
+    rows = []
+    for label, va, vb, fmt in (
+        ("Params", ta.params, tb.params, lambda v: count(v, units)),
+        ("MACs", ta.macs, tb.macs, lambda v: count(v, units)),
+        ("FLOPs", ta.flops, tb.flops, lambda v: count(v, units)),
+        ("Depth", ta.depth, tb.depth, str),
+        ("Layers", ta.layers, tb.layers, str),
+        ("Weights", ta.weights_bytes, tb.weights_bytes, mb),
+        ("Peak activations", ta.peak_activation_bytes, tb.peak_activation_bytes, mb),
+    ):
+        diff = "0" if va == vb else ("+" if vb > va else "-") + fmt(abs(vb - va))
+        rows.append({"": label, "A": fmt(va), "B": fmt(vb), "B − A": diff, "B / A": f"{vb / va:.2f}×" if va else ""})
+    rows.append(
+        {
+            "": "Output",
+            "A": shape(ta.output_shape),
+            "B": shape(tb.output_shape),
+            "B − A": "same" if ta.output_shape == tb.output_shape else "differs",
+            "B / A": "",
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def compare_shapes(a: Analysis, b: Analysis) -> pd.DataFrame:
+    """Stages and blocks present in both networks whose output shapes differ, and those in one only."""
+    rows = []
+    for kind, ga, gb in (("stage", a.stages, b.stages), ("block", a.blocks, b.blocks)):
+        ma = {g.name: g for g in ga}
+        mb_ = {g.name: g for g in gb}
+        names = [g.name for g in ga] + [g.name for g in gb if g.name not in ma]
+        for name in names:
+            x, y = ma.get(name), mb_.get(name)
+            sx = shape(x.out_shape) if x else "—"
+            sy = shape(y.out_shape) if y else "—"
+            if sx != sy:
+                rows.append({"Where": kind, "Name": name, "A output": sx, "B output": sy})
+    return pd.DataFrame(rows, columns=["Where", "Name", "A output", "B output"])
+
+
+# --- the family ------------------------------------------------------------------------------------
+
+
+def family(entries: list[tuple[str, str, Analysis]], readable: bool = False) -> pd.DataFrame:
+    """``entries``: (preset, one-line idea, analysis); ``readable``: counts as 5.98 M, not 5977530."""
+    fmt = si if readable else (lambda n: n)
+    return pd.DataFrame(
+        [
+            {
+                "Network": name,
+                "Params": fmt(a.totals.params),
+                "MACs": fmt(a.totals.macs),
+                "Depth": a.totals.depth,
+                "Layers": a.totals.layers,
+                "Default input": shape(a.network.input),
+                "Blocks": len(a.blocks),
+                "Idea": idea,
+            }
+            for name, idea, a in entries
+        ]
+    )
+
+
+# --- checks ---------------------------------------------------------------------------------------
+
+
+def checks(items: list[Check] | tuple[Check, ...]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Check": c.name,
+                "Verdict": c.verdict,
+                "Ours": f"{c.ours:,}" if isinstance(c.ours, int) else str(c.ours),
+                "torchinfo": f"{c.theirs:,}" if isinstance(c.theirs, int) else str(c.theirs),
+                "Note": c.note,
+            }
+            for c in items
+        ],
+        columns=["Check", "Verdict", "Ours", "torchinfo", "Note"],
+    )
