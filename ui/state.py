@@ -274,6 +274,7 @@ def pack_config(net: Network) -> str:
 
 def unpack_config(text: str) -> Network:
     """The network of a ``config`` link parameter; ``SpecError`` if it is not one."""
+    text = text.rstrip("=")
     if len(text) > MAX_CONFIG_PARAM or not re.fullmatch(r"[A-Za-z0-9_-]*", text):
         raise SpecError("config", "is not an encoded config (base64url characters only)")
     try:
