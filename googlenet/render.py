@@ -1138,11 +1138,13 @@ class RenderError(RuntimeError):
 class GraphvizMissing(RenderError):
     """No ``dot`` on the PATH."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            "Graphviz's `dot` was not found on the PATH; install the Debian package `graphviz` "
-            "(apt-get install graphviz) to export PNG, SVG or PDF (DOT export needs nothing)"
-        )
+    MESSAGE = (
+        "Graphviz's `dot` was not found on the PATH; install the Debian package `graphviz` "
+        "(apt-get install graphviz) to export PNG, SVG or PDF (DOT export needs nothing)"
+    )
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.MESSAGE)
 
 
 class Rendered(bytes):
