@@ -144,6 +144,8 @@ def _int(v, field: str) -> int:
 def _float(v, field: str) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise SpecError(field, f"must be a number, got {_type_name(v)}")
+    if isinstance(v, int) and abs(v) > 10**12:  # float() of a 400-digit integer overflows
+        raise SpecError(field, f"is far too large ({str(v)[:20]}…)")
     v = float(v)
     if not math.isfinite(v):
         raise SpecError(field, "must be a finite number")
