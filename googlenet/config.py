@@ -315,6 +315,7 @@ def loads(data: str | bytes) -> Network:
             raise SpecError("config", f"is not UTF-8 text (byte {err.start})") from None
     if len(data.encode("utf-8", "surrogatepass")) > L.MAX_CONFIG_BYTES:
         raise SpecError("config", f"is larger than the limit of {L.MAX_CONFIG_BYTES:,} bytes")
+    data = data.removeprefix("\ufeff")  # a byte-order mark (Windows Notepad writes one) is not JSON
     # a cheap bound on nesting before the parser recurses
     depth = max_depth = 0
     for ch in data:
