@@ -1,0 +1,35 @@
+"""Section 4: DOT generation and ``dot`` rendering, through bench/bench_render.py."""
+
+from __future__ import annotations
+
+from . import bench_render
+from .report import Section
+from .timing import fmt_time
+
+TITLE = "4. Diagrams: DOT and rendering"
+PNG_PRESET = "googlenet"  # the "GoogLeNet, layers level" target
+
+
+def run(quick: bool = False) -> Section:
+    s = Section(
+        TITLE,
+        "`bench/bench_render.py`'s measurements: `to_dot` on a cached analysis, and the real `dot` "
+        "making SVG and PNG (PNG includes the `-Tplain` layout pass that picks the dpi). Medians "
+        f"of {1 if quick else 3} renders after a warm-up.",
+    )
+    presets = [PNG_PRESET, "inception-resnet-v2"] if quick else None
+    rows = bench_render.measure(presets, repeats=1 if quick else 3, dot_repeats=3 if quick else 20)
+    s.add(bench_render.table(rows).rstrip("\n"))
+    s.add(f"Graphviz: {bench_render.environment()}.")
+    layers = next((r for r in rows if r["preset"] == PNG_PRESET and r["level"] == "layers"), None)
+    if layers is not None:
+        s.check("PNG export, GoogLeNet, layers level", "≤ 1.5 s", fmt_time(layers["png_s"]), layers["png_s"] <= 1.5)
+    worst = max(rows, key=lambda r: max(r["png_s"], r["svg_s"]))
+    slowest = max(worst["png_s"], worst["svg_s"])
+    s.check(
+        "PNG/SVG export, slowest preset and level",
+        "≤ 5 s",
+        f"{fmt_time(slowest)} ({worst['preset']}, {worst['level']})",
+        slowest <= 5.0,
+    )
+    return s
