@@ -122,6 +122,9 @@ def _list(v, field: str, limit: int) -> list:
 
 
 def _keys(d: dict, field: str, required: set[str], optional: set[str]) -> None:
+    twice = getattr(d, "twice", None)
+    if twice is not None:
+        raise SpecError(f"{field}.{twice}" if field else twice, "is written twice in one object; keep one")
     missing = sorted(required - d.keys())
     if missing:
         raise SpecError(f"{field}.{missing[0]}" if field else missing[0], "is missing")
@@ -300,6 +303,22 @@ def from_dict(d) -> Network:
     return net
 
 
+class _Object(dict):
+    """A parsed JSON object that remembers a key written twice (``json`` keeps the last one
+    silently, so a hand-edited duplicate would quietly override the value above it)."""
+
+    twice: str | None = None
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object()
+    for key, value in pairs:
+        if key in obj and obj.twice is None:
+            obj.twice = key
+        obj[key] = value
+    return obj
+
+
 def _reject_constant(name: str):
     raise SpecError("config", f"{name} is not a number JSON allows")
 
@@ -327,7 +346,7 @@ def loads(data: str | bytes) -> Network:
         elif ch in "]}":
             depth -= 1
     try:
-        obj = json.loads(data, parse_constant=_reject_constant)
+        obj = json.loads(data, parse_constant=_reject_constant, object_pairs_hook=_object)
     except SpecError:
         raise
     except (json.JSONDecodeError, RecursionError, ValueError) as err:
