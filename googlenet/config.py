@@ -107,6 +107,18 @@ def _type_name(v) -> str:
     )
 
 
+def _repr(v, limit: int = 60) -> str:
+    """A value from the file as a message shows it: ``repr``, cut short, so a message never
+    echoes a whole file nor a raw control character."""
+    r = repr(v)
+    return r if len(r) <= limit else r[:limit] + "…"
+
+
+def _key(key: str) -> str:
+    """A key from the file as a field name: as written when it is a plain short name."""
+    return key if key.isprintable() and 0 < len(key) <= L.MAX_NAME_LENGTH else _repr(key)
+
+
 def _obj(v, field: str) -> dict:
     if not isinstance(v, dict):
         raise SpecError(field, f"must be an object, got {_type_name(v)}")
@@ -124,13 +136,13 @@ def _list(v, field: str, limit: int) -> list:
 def _keys(d: dict, field: str, required: set[str], optional: set[str]) -> None:
     twice = getattr(d, "twice", None)
     if twice is not None:
-        raise SpecError(f"{field}.{twice}" if field else twice, "is written twice in one object; keep one")
+        raise SpecError(f"{field}.{_key(twice)}" if field else _key(twice), "is written twice in one object; keep one")
     missing = sorted(required - d.keys())
     if missing:
         raise SpecError(f"{field}.{missing[0]}" if field else missing[0], "is missing")
     extra = sorted(d.keys() - required - optional)
     if extra:
-        name = f"{field}.{extra[0]}" if field else str(extra[0])
+        name = f"{field}.{_key(extra[0])}" if field else _key(extra[0])
         raise SpecError(name, f"unknown field; expected one of: {', '.join(sorted(required | optional))}")
 
 
@@ -193,7 +205,7 @@ def _layer(d, field: str):
     kind = d.get("type")
     cls = LAYER_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise SpecError(f"{field}.type", f"must be one of {', '.join(LAYER_TYPES)}, got {kind!r}")
+        raise SpecError(f"{field}.type", f"must be one of {', '.join(LAYER_TYPES)}, got {_repr(kind)}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     required = {n for n, f in fields.items() if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
     _keys(d, field, required | {"type"}, set(fields) - required)
@@ -258,7 +270,7 @@ def from_dict(d) -> Network:
         {"format", "name", "description", "width", "aux_enabled", "style", "head", "aux"},
     )
     if d.get("format", FORMAT) != FORMAT:
-        raise SpecError("format", f"must be {FORMAT!r}, got {d.get('format')!r}")
+        raise SpecError("format", f"must be {FORMAT!r}, got {_repr(d.get('format'))}")
     inp = _list(d["input"], "input", 3)
     if len(inp) != 3:
         raise SpecError("input", f"must be [channels, height, width], got {len(inp)} numbers")
