@@ -178,6 +178,18 @@ def _str(v, field: str, limit: int = L.MAX_NAME_LENGTH) -> str:
         raise SpecError(field, f"must be a string, got {_type_name(v)}")
     if len(v) > limit:
         raise SpecError(field, f"must be at most {limit} characters, got {len(v)}")
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:  # "\ud800" in the file: no UTF-8 page, terminal or file can hold it
+        raise SpecError(field, f"is not valid Unicode text (a lone surrogate), got {_repr(v)}") from None
+    return v
+
+
+def _name(v, field: str) -> str:
+    """A name: shown in tables, diagrams, file headers and on terminals, so printable."""
+    v = _str(v, field)
+    if not v.isprintable():
+        raise SpecError(field, f"must be printable: no control, format or line-break characters, got {_repr(v)}")
     return v
 
 
@@ -209,14 +221,14 @@ def _layer(d, field: str):
     fields = {f.name: f for f in dataclasses.fields(cls)}
     required = {n for n, f in fields.items() if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
     _keys(d, field, required | {"type"}, set(fields) - required)
-    name = _str(d["name"], f"{field}.name")
+    name = _name(d["name"], f"{field}.name")
     field = f"{field.rsplit('[', 1)[0]}.{name}" if "[" in field else field
     kwargs = {n: _READERS[fields[n].type](d[n], f"{field}.{n}") for n in fields if n in d}
     return cls(**kwargs)
 
 
 def _block(d: dict, field: str) -> Block:
-    name = _str(d.get("name"), f"{field}.name")
+    name = _name(d.get("name"), f"{field}.name")
     field = f"{field.rsplit('[', 1)[0]}.{name}"
     kind = get_kind(_str(d.get("kind"), f"{field}.kind"), f"{field}.kind")
     width_fields = [k for k, _ in kind.fields]
@@ -283,7 +295,7 @@ def from_dict(d) -> Network:
     for i, sd in enumerate(_list(d["stages"], "stages", L.MAX_STAGES)):
         sd = _obj(sd, f"stages[{i}]")
         _keys(sd, f"stages[{i}]", {"name", "items"}, {"repeat"})
-        sname = _str(sd["name"], f"stages[{i}].name")
+        sname = _name(sd["name"], f"stages[{i}].name")
         repeat = sd.get("repeat")
         if repeat is not None:
             repeat = _str(repeat, f"{sname}.repeat")
@@ -294,13 +306,13 @@ def from_dict(d) -> Network:
     for i, ad in enumerate(_list(d.get("aux", []), "aux", L.MAX_AUX_HEADS)):
         ad = _obj(ad, f"aux[{i}]")
         _keys(ad, f"aux[{i}]", {"name", "after", "layers"}, set())
-        aname = _str(ad["name"], f"aux[{i}].name")
+        aname = _name(ad["name"], f"aux[{i}].name")
         layers = tuple(
             _layer(x, f"aux.{aname}[{j}]") for j, x in enumerate(_list(ad["layers"], f"aux.{aname}.layers", L.MAX_HEAD_LAYERS))
         )
         aux.append(AuxHead(aname, _str(ad["after"], f"aux.{aname}.after"), layers))
     net = Network(
-        name=_str(d.get("name", "custom"), "name"),
+        name=_name(d.get("name", "custom"), "name"),
         description=_str(d.get("description", ""), "description", L.MAX_TEXT_LENGTH),
         input=input_,
         classes=_int(d["classes"], "classes"),
