@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from typing import Any
 
 from . import limits as L
@@ -343,6 +344,9 @@ def _object(pairs: list[tuple[str, Any]]) -> _Object:
     return obj
 
 
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
 def _reject_constant(name: str):
     raise SpecError("config", f"{name} is not a number JSON allows")
 
@@ -359,9 +363,10 @@ def loads(data: str | bytes) -> Network:
     if len(data.encode("utf-8", "surrogatepass")) > L.MAX_CONFIG_BYTES:
         raise SpecError("config", f"is larger than the limit of {L.MAX_CONFIG_BYTES:,} bytes")
     data = data.removeprefix("\ufeff")  # a byte-order mark (Windows Notepad writes one) is not JSON
-    # a cheap bound on nesting before the parser recurses
+    # a cheap bound on nesting before the parser recurses (brackets inside strings, as in a
+    # name "[[[[", are text)
     depth = max_depth = 0
-    for ch in data:
+    for ch in _STRING.sub('""', data):
         if ch in "[{":
             depth += 1
             max_depth = max(max_depth, depth)
