@@ -249,6 +249,8 @@ class _Walker:
             rf = (rf[0] + (kh - 1) * jump[0], rf[1] + (kw - 1) * jump[1])
             jump = (jump[0] * stride[0], jump[1] * stride[1])
         elif isinstance(layer, LRN):
+            if len(shape) != 3:  # PyTorch's LocalResponseNorm needs a spatial input
+                raise SpecError(field, f"{name} needs a C×H×W input, got a flat vector of {shape[0]}")
             out, kind = shape, "lrn"
         elif isinstance(layer, Dropout):
             out, kind = shape, "dropout"
