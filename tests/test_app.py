@@ -53,6 +53,14 @@ def run(query: dict[str, str] | None = None, page: str | None = None, theme: str
     return at
 
 
+def open_block(at: AppTest, block: str) -> AppTest:
+    """Open a block's expander in the sidebar (its width sliders render only when open)."""
+    at.session_state[f"main_open_{block}"] = True
+    at.run()
+    assert not at.exception
+    return at
+
+
 def metric(at: AppTest, label: str):
     (m,) = [m for m in at.metric if m.label == label]
     return m
@@ -107,7 +115,8 @@ def test_main_page_renders_every_family_member(preset):
 
 
 def test_c1_slider_changes_totals_and_diagram():
-    at = run()
+    at = open_block(run(), "inception3a")
+    assert len(at.slider) == 4 + 6  # multiplier, three counts; c1, c2 (2), c3 (2), c4
     at.slider(key="main_k_w_inception3a_c1_0").set_value(80).run()
     assert not at.exception
     expected = state.with_block_width(state.from_preset("d2l"), "inception3a", "c1", (80,))
@@ -131,7 +140,7 @@ def test_block_count_slider_changes_totals_and_diagram():
     assert t.params == sum(p.numel() for p in build(expected.network(), "meta").parameters())
     assert "inception4g" in diagram_html(at)
     # the new block got its own width sliders, seeded from the block it copies (inception4e)
-    assert at.slider(key="main_k_w_inception4g_c1_0").value == 256
+    assert open_block(at, "inception4g").slider(key="main_k_w_inception4g_c1_0").value == 256
 
 
 def test_width_multiplier_and_input_knobs():
@@ -153,6 +162,7 @@ def test_preset_picker_and_reset():
     assert not at.exception
     assert metric(at, "Params").value == "55.8 M"
     assert at.slider(key="main_k_count_inception_resnet_a").value == 10
+    open_block(at, "block35_1")
     assert at.slider(key="main_k_scale_block35_1").value == pytest.approx(0.17)
     at.slider(key="main_k_scale_block35_1").set_value(0.3).run()
     assert at.query_params["block35_1.scale"] in ("0.3", ["0.3"])
@@ -195,7 +205,7 @@ def test_a_shared_link_restores_the_design():
     assert state.to_query(expected) == query
     assert f"{totals_of(expected).params:,}" in metric(at, "Params").proto.help
     assert at.slider(key="main_k_count_mixed6").value == 6
-    assert at.slider(key="main_k_w_Mixed_6b_branch7x7_0").value == 160
+    assert open_block(at, "Mixed_6b").slider(key="main_k_w_Mixed_6b_branch7x7_0").value == 160
     assert {k: at.query_params[k] for k in query} in (query, {k: [v] for k, v in query.items()})
     # and the other pages show the same design
     at.switch_page("pages/code.py").run()

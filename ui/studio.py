@@ -346,7 +346,11 @@ def width_knobs() -> None:
         st.caption(f"Stage {s.name}")
         for b in blocks:
             kind = get_kind(b.kind)
-            with st.expander(f"{b.name} · {b.kind}", key=f"main_open_{b.name}"):
+            # lazy: a closed expander runs nothing, so hundreds of blocks cost no widgets
+            box = st.expander(f"{b.name} · {b.kind}", key=f"main_open_{b.name}", on_change="rerun")
+            if not box.open:
+                continue
+            with box:
                 for name, arity in kind.fields:
                     keys = [f"{KNOB}w_{b.name}_{name}_{i}" for i in range(arity)]
 
