@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from . import blocks as _blocks
+from . import limits as L
 from .spec import (
     AdaptiveAvgPool,
     Block,
@@ -179,6 +180,13 @@ class _State:
         self.depth = depth
 
 
+def _check_size(field: str, name: str, params: int, out: Shape) -> None:
+    """Refuse a layer whose weights or output PyTorch could not hold (see ``MAX_ELEMENTS``)."""
+    for what, n in (("parameters", params), ("output elements", math.prod(out))):
+        if n > L.MAX_ELEMENTS:
+            raise SpecError(field, f"{name} would have {n:,} {what}; the limit is {L.MAX_ELEMENTS:,} (2⁴⁸) per layer")
+
+
 def _nbytes(shape: Shape) -> int:
     return BYTES_PER_ELEMENT * math.prod(shape)
 
@@ -271,6 +279,7 @@ class _Walker:
             depth += 1
         else:  # pragma: no cover - validate() refuses unknown layers first
             raise SpecError(field, f"unknown layer {layer!r}")
+        _check_size(field, name, params, out)
         self.rows.append(
             LayerInfo(
                 name=name,
@@ -330,6 +339,7 @@ class _Walker:
             raise SpecError(field, f"{prefix.rstrip('.')}: branches produce different spatial sizes ({desc}); they cannot be concatenated")
         (hw,) = sizes
         out = (sum(o.shape[0] for o in outs), *hw)
+        _check_size(field, f"{prefix}concat", 0, out)
         rf = (max(o.rf[0] for o in outs), max(o.rf[1] for o in outs))
         jump = (max(o.jump[0] for o in outs), max(o.jump[1] for o in outs))
         depth = max(o.depth for o in outs)

@@ -21,5 +21,8 @@ MAX_PADDING = 64
 MIN_WIDTH, MAX_WIDTH = 1 / 64, 8.0  # width multiplier
 MAX_NAME_LENGTH = 64
 MAX_TEXT_LENGTH = 500  # descriptions
+# elements of any one layer's weights or output: 2⁴⁸ (a petabyte of fp32) is far past any real
+# network and far inside what PyTorch can allocate even on the meta device (2⁶³ bytes)
+MAX_ELEMENTS = 2**48
 MAX_CONFIG_BYTES = 1_000_000  # an uploaded or --config JSON file
 MAX_JSON_DEPTH = 12
