@@ -192,8 +192,10 @@ def _nbytes(shape: Shape) -> int:
 
 
 class _Walker:
-    def __init__(self, net: Network):
+    def __init__(self, net: Network, record: bool = True, expanded: dict | None = None):
         self.net = net
+        self.record = record  # False: shapes only, no rows (the smallest-input search walks often)
+        self.expanded = {} if expanded is None else expanded  # (block id, in channels) → Structure
         self.rows: list[LayerInfo] = []
         self.base = 0  # bytes held by enclosing contexts
         self.peak = 0
@@ -219,7 +221,8 @@ class _Walker:
             kernel, stride = (kh, kw), (sh, sw)
             if isinstance(layer, Conv):
                 out_c = scaled(layer.out, net.width) if scale else layer.out
-                layer = replace(layer, out=out_c)
+                if self.record:
+                    layer = replace(layer, out=out_c)
                 oh, ow = conv_out(h, kh, sh, ph), conv_out(w, kw, sw, pw)
                 kind = "conv"
             else:
@@ -272,7 +275,8 @@ class _Walker:
                     field, f"{name} needs a flat input; add a flatten before it (got {'×'.join(map(str, shape))})"
                 )
             out_f = net.classes if layer.out is None else layer.out
-            layer = replace(layer, out=out_f)
+            if self.record:
+                layer = replace(layer, out=out_f)
             out, kind = (out_f,), "linear"
             params = shape[0] * out_f + (out_f if layer.bias else 0)
             macs = shape[0] * out_f
@@ -280,6 +284,8 @@ class _Walker:
         else:  # pragma: no cover - validate() refuses unknown layers first
             raise SpecError(field, f"unknown layer {layer!r}")
         _check_size(field, name, params, out)
+        if not self.record:
+            return _State(out, rf, jump, depth)
         self.rows.append(
             LayerInfo(
                 name=name,
@@ -345,6 +351,8 @@ class _Walker:
         depth = max(o.depth for o in outs)
         nbytes = _nbytes(out)
         self.peak = max(self.peak, self.base + held + nbytes)
+        if not self.record:
+            return _State(out, rf, jump, depth), nbytes
         self.rows.append(
             LayerInfo(
                 name=f"{prefix}concat",
@@ -368,7 +376,10 @@ class _Walker:
     def block_(self, block: Block, x: _State, field: str) -> tuple[_State, int]:
         if len(x.shape) != 3:
             raise SpecError(field, f"{block.name} needs a C×H×W input")
-        struct = _blocks.expand(block, self.net.style, self.net.width, x.shape[0])
+        key = (id(block), x.shape[0])
+        struct = self.expanded.get(key)
+        if struct is None:
+            struct = self.expanded[key] = _blocks.expand(block, self.net.style, self.net.width, x.shape[0])
         prefix = f"{block.name}."
         xbytes = _nbytes(x.shape)
         saved = self.base
@@ -392,6 +403,9 @@ class _Walker:
         self.peak = max(self.peak, self.base + pbytes + xbytes)
         rf = (max(st.rf[0], x.rf[0]), max(st.rf[1], x.rf[1]))
         depth = max(st.depth, x.depth)
+        if not self.record:
+            self.base = saved
+            return _State(x.shape, rf, st.jump, depth), xbytes
         self.rows.append(
             LayerInfo(
                 name=f"{prefix}add",
@@ -414,8 +428,8 @@ class _Walker:
         return _State(x.shape, rf, st.jump, depth), xbytes
 
 
-def _walk(net: Network) -> tuple[list[LayerInfo], dict[str, tuple], int, int, _State]:
-    w = _Walker(net)
+def _walk(net: Network, record: bool = True, expanded: dict | None = None) -> tuple[list[LayerInfo], dict[str, tuple], int, int, _State]:
+    w = _Walker(net, record, expanded)
     st = _State(tuple(net.input), (1, 1), (1, 1), 0)
     cur = _nbytes(st.shape)
     w.peak = cur
@@ -498,9 +512,9 @@ def _analyze(net: Network) -> Analysis:
 MAX_SEARCH = 1 << 16
 
 
-def _fits(net: Network, h: int, w: int) -> bool:
+def _fits(net: Network, h: int, w: int, expanded: dict | None = None) -> bool:
     try:
-        _walk(replace(net, input=(net.input[0], h, w)))
+        _walk(replace(net, input=(net.input[0], h, w)), record=False, expanded=expanded)
     except InputTooSmall:
         return False
     except SpecError:
@@ -512,13 +526,16 @@ def smallest_input(net: Network) -> tuple[int, int] | None:
     """The smallest height and width (each searched with the other one large) that work."""
     big_h = max(net.input[1], 4096)
     big_w = max(net.input[2], 4096)
-    if not _fits(net, big_h, big_w):
+    expanded: dict = {}  # the blocks' branches, expanded once for every walk of the search
+    if not _fits(net, big_h, big_w, expanded):
         return None
 
     def search(ok) -> int:
-        lo, hi = 1, 4096
+        # gallop up from 64, then bisect: most minimums are small, and a walk below the minimum
+        # stops at the layer that fails, so the cheap walks come first
+        lo, hi = 1, 64
         while not ok(hi):
-            hi *= 2
+            lo, hi = hi + 1, hi * 2
             if hi > MAX_SEARCH:
                 return hi
         while lo < hi:
@@ -529,8 +546,8 @@ def smallest_input(net: Network) -> tuple[int, int] | None:
                 lo = mid + 1
         return lo
 
-    min_h = search(lambda h: _fits(net, h, big_w))
-    min_w = search(lambda w: _fits(net, big_h, w))
+    min_h = search(lambda h: _fits(net, h, big_w, expanded))
+    min_w = search(lambda w: _fits(net, big_h, w, expanded))
     return min_h, min_w
 
 
