@@ -16,4 +16,4 @@ st.header("Stages of each network", divider="gray")
 for tab, (name, idea, a) in zip(st.tabs([name for name, _, _ in family]), family):
     with tab:
         st.caption(idea)
-        studio.stages_diagram(a.network, height=480)
+        studio.stages_diagram(a.network, height=480, key=f"family_diagram_{name}")

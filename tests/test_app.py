@@ -323,6 +323,7 @@ def test_compare_page_copy_and_swap():
     a, b = totals_of(state.from_query({"preset": "d2l", "b4": "7"}).design), totals_of(state.from_preset("googlenet"))
     params = table[table[""] == "Params"].iloc[0]
     assert params["A"] != params["B"]
+    assert "the design from the Architecture page" in at.caption[1].value  # A follows the edited design
     at.button(key="compare_swap").click().run()
     assert at.selectbox(key="compare_a_preset").value == "googlenet"
     at.button(key="compare_copy").click().run()

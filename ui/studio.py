@@ -84,6 +84,16 @@ def checks_of(net: Network) -> tuple[Check, ...]:
     return tuple(torchinfo_check(net))
 
 
+def torchinfo_checks(net: Network) -> tuple[Check, ...] | None:
+    """torchinfo's verdicts, or None with the reason shown when the check itself could not run."""
+    with st.spinner("Building the model and running torchinfo…"):
+        try:
+            return checks_of(net)
+        except (SpecError, RuntimeError, ValueError, MemoryError) as err:
+            st.error(f"The torchinfo check could not run: {err}", icon=":material/error:")
+            return None
+
+
 @lru_cache(maxsize=256)
 def block_lesson(net: Network, block: str) -> BlockLesson:
     return lesson(analyze(net), block)
@@ -113,7 +123,7 @@ def init() -> None:
         st.session_state.setdefault("design", decoded.design)
         st.session_state.setdefault("link_problems", list(decoded.problems))
     st.session_state.setdefault("last_valid", state.reset(st.session_state.design))
-    st.session_state.setdefault("compare", {"a": st.session_state.design, "b": state.from_preset("googlenet")})
+    st.session_state.setdefault("compare", {"a": None, "b": state.from_preset("googlenet")})
     write_link()
 
 
@@ -319,12 +329,13 @@ def count_knobs() -> None:
         n0 = block_count(origin, s.name)
         seed(key, n)
         st.slider(
-            f"{s.name} · {s.repeat} blocks",
+            f"{s.name} blocks",
             0,
             min(L.MAX_BLOCKS_PER_STAGE, max(2 * n0, n0 + 4, n)),
             key=key,
             on_change=_on(key, lambda d, v, name=s.name: state.with_count(d, name, v)),
-            help="Added blocks copy the stage's last block; removing a block removes an aux head it feeds.",
+            help=f"{s.repeat} blocks; the preset has {n0}. Added blocks copy the stage's last block; "
+            "removing a block removes an aux head it feeds.",
         )
 
 
@@ -468,11 +479,13 @@ def diagram_options(a: Analysis, prefix: str = "main") -> DiagramOptions:
     return DiagramOptions(level, None if expand == NO_EXPAND else expand, color, numbers, theme())
 
 
-def _show_svg(svg: bytes, chips: list[tuple[str, str]], height: int, alt: str, theme_: str) -> None:
-    st.iframe(zoom.page(svg, chips, theme_), height=height, alt=alt)
+def _show_svg(svg: bytes, chips: list[tuple[str, str]], height: int, alt: str, theme_: str, key: str) -> None:
+    # the keyed container gives browser tests a stable selector: .st-key-<key> iframe
+    with st.container(key=key):
+        st.iframe(zoom.page(svg, chips, theme_), height=height, alt=alt)
 
 
-def diagram(net: Network, opts: DiagramOptions, height: int = 640) -> None:
+def diagram(net: Network, opts: DiagramOptions, height: int = 640, key: str = "main_diagram") -> None:
     """The network drawn by ``dot`` on the server, with wheel zoom and drag pan."""
     args = (net, opts.level, opts.expand, opts.color, opts.numbers, opts.theme)
     try:
@@ -484,7 +497,7 @@ def diagram(net: Network, opts: DiagramOptions, height: int = 640) -> None:
     except RenderError as err:
         st.error(f"The diagram could not be drawn: {err}")
         return
-    _show_svg(svg, legend(opts.color, analyze(net)), height, f"Diagram of {net.name} at the level of {opts.level}", opts.theme)
+    _show_svg(svg, legend(opts.color, analyze(net)), height, f"Diagram of {net.name} at the level of {opts.level}", opts.theme, key)
     st.caption("Scroll to zoom, drag to pan, double-click to fit. " + report.COUNTING_RULE + ".")
 
 
@@ -499,11 +512,11 @@ def block_diagram(net: Network, block: str, height: int = 560) -> None:
     except RenderError as err:
         st.error(f"The diagram could not be drawn: {err}")
         return
-    _show_svg(svg, [], height, f"Diagram of block {block}", th)  # the drawing has its own legend
+    _show_svg(svg, [], height, f"Diagram of block {block}", th, "block_diagram")  # the drawing has its own legend
 
 
-def stages_diagram(net: Network, height: int = 520) -> None:
-    diagram(net, DiagramOptions(level="stages", numbers=True, theme=theme()), height)
+def stages_diagram(net: Network, height: int = 520, key: str = "family_diagram") -> None:
+    diagram(net, DiagramOptions(level="stages", numbers=True, theme=theme()), height, key)
 
 
 # --- the layer table ----------------------------------------------------------------------------
@@ -579,29 +592,32 @@ def block_picker(net: Network) -> str | None:
 # --- two designs -----------------------------------------------------------------------------------
 
 
-def compare_designs() -> dict[str, Design]:
-    return st.session_state.compare
+def compare_design(side: str) -> Design:
+    """A side's design; ``None`` in the state means "the Architecture page's design"."""
+    d = st.session_state.compare[side]
+    return st.session_state.design if d is None else d
 
 
-def _compare_set(side: str, d: Design) -> None:
+def _compare_set(side: str, d: Design | None) -> None:
     st.session_state.compare = {**st.session_state.compare, side: d}
     forget(f"compare_{side}_")
 
 
 def copy_a_to_b() -> None:
-    _compare_set("b", st.session_state.compare["a"])
+    _compare_set("b", compare_design("a"))
 
 
 def swap_sides() -> None:
-    pair = st.session_state.compare
-    st.session_state.compare = {"a": pair["b"], "b": pair["a"]}
+    a, b = compare_design("a"), compare_design("b")
+    st.session_state.compare = {"a": b, "b": a}
     forget("compare_a_")
     forget("compare_b_")
 
 
 def compare_side(side: str) -> tuple[Design, Analysis | None]:
     """One side's pickers; returns its design and analysis (None, with an error shown, if invalid)."""
-    d = st.session_state.compare[side]
+    following = st.session_state.compare[side] is None
+    d = compare_design(side)
     p = f"compare_{side}_"
     options = ([UPLOADED] if d.base is not None else []) + preset_names()
     seed(p + "preset", UPLOADED if d.base is not None else d.preset)
@@ -624,7 +640,7 @@ def compare_side(side: str) -> tuple[Design, Analysis | None]:
         def callback() -> None:
             ss = st.session_state
             try:
-                ss.compare = {**ss.compare, side: make(ss.compare[side])}
+                ss.compare = {**ss.compare, side: make(compare_design(side))}
             except SpecError as err:
                 ss[p + "error"] = str(err)
 
@@ -639,10 +655,14 @@ def compare_side(side: str) -> tuple[Design, Analysis | None]:
         on_change=change(lambda d: state.with_width_multiplier(d, st.session_state[p + "multiplier"])),
     )
     st.button(
-        "Use the design from the Architecture page", key=p + "load", width="stretch",
-        on_click=lambda: _compare_set(side, st.session_state.design),
+        "Follow the Architecture page", key=p + "load", width="stretch", disabled=following,
+        on_click=lambda: _compare_set(side, None),
+        help="This side then shows the design being edited on the Architecture page, as it changes.",
     )
-    st.caption(d.title)
+    st.caption(f"{d.title} — {'the design from the Architecture page' if following else 'set on this page'}")
+    message = st.session_state.pop(p + "error", None)
+    if message:
+        st.error(message, icon=":material/error:")
     try:
         return d, analyze(d.network())
     except SpecError as err:

@@ -48,7 +48,8 @@ html, body {{ margin: 0; height: 100%; overflow: hidden; background: {c["page"]}
 #view.drag {{ cursor: grabbing; }}
 #stage {{ position: absolute; left: 0; top: 0; transform-origin: 0 0; }}
 #stage svg {{ display: block; }}
-#bar {{ position: absolute; top: 6px; right: 6px; display: flex; gap: 4px; align-items: center; }}
+#bar {{ position: absolute; top: 6px; right: 6px; display: flex; gap: 4px; align-items: center;
+  background: {c["page"]}; border-radius: 8px; padding: 2px 2px 2px 6px; opacity: .95; }}
 #bar button {{ min-width: 28px; height: 26px; border: 1px solid {c["border"]}; border-radius: 6px;
   background: {c["button"]}; color: {c["text"]}; cursor: pointer; font: inherit; }}
 #zoom {{ color: {c["muted"]}; min-width: 40px; text-align: right; }}
