@@ -187,6 +187,22 @@ def test_too_small_input_shows_the_fix_and_keeps_the_last_network():
     assert "3×75×75" in diagram_html(at)
 
 
+def test_without_graphviz_the_browser_draws_the_diagram(monkeypatch):
+    from googlenet.render import GraphvizMissing
+
+    def missing(*args, **kwargs):
+        raise GraphvizMissing()
+
+    monkeypatch.setattr("ui.studio.diagram_file", missing)
+    monkeypatch.setattr("ui.studio.block_svg", missing)
+    at = run()
+    assert any("Graphviz" in w.value for w in at.warning)
+    assert "inception3a" in at.get("graphviz_chart")[0].proto.spec
+    assert [b.proto.disabled for b in at.get("download_button") if b.key in ("main_dl_png", "main_dl_svg")] == [True, True]
+    at.switch_page("pages/block.py").run()
+    assert not at.exception and at.get("graphviz_chart")
+
+
 def test_other_pages_warn_about_an_invalid_design():
     at = run({"preset": "inception-v4", "input": "3x32x32"})
     assert at.error and not at.exception

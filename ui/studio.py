@@ -489,7 +489,8 @@ def diagram(net: Network, opts: DiagramOptions, height: int = 640, key: str = "m
     """The network drawn by ``dot`` on the server, with wheel zoom and drag pan."""
     args = (net, opts.level, opts.expand, opts.color, opts.numbers, opts.theme)
     try:
-        svg = diagram_file(*args, "svg")
+        with st.spinner("Drawing with Graphviz…"):  # shows only when a drawing is slow
+            svg = diagram_file(*args, "svg")
     except GraphvizMissing as err:
         st.warning(f"{err}. Drawing it in the browser instead (no export).")
         st.graphviz_chart(dot_text(*args))
@@ -546,15 +547,15 @@ def exports(cur: Current, opts: DiagramOptions, prefix: str = "main") -> None:
     """Download buttons; the diagram files are the picture the page shows, made by ``dot``."""
     d, net = cur.shown, cur.net
     args = (net, opts.level, opts.expand, opts.color, opts.numbers, opts.theme)
+    try:
+        svg = diagram_file(*args, "svg")
+    except RenderError:  # no Graphviz: the page says so above the diagram
+        svg = None
     cols = st.columns(5)
     cols[0].download_button(
         "Diagram PNG", data=lambda: diagram_file(*args, "png"), file_name=state.file_name(d, "png", opts.level),
-        mime="image/png", key=f"{prefix}_dl_png", on_click="ignore", icon=":material/image:",
+        mime="image/png", key=f"{prefix}_dl_png", on_click="ignore", icon=":material/image:", disabled=svg is None,
     )
-    try:
-        svg = diagram_file(*args, "svg")
-    except RenderError:
-        svg = None
     cols[1].download_button(
         "Diagram SVG", data=svg or b"", file_name=state.file_name(d, "svg", opts.level), mime="image/svg+xml",
         key=f"{prefix}_dl_svg", on_click="ignore", disabled=svg is None, icon=":material/polyline:",
