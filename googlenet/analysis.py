@@ -16,8 +16,10 @@ inference-mode dropout allocate nothing.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from typing import NamedTuple
 
 from . import blocks as _blocks
 from . import limits as L
@@ -551,9 +553,70 @@ def smallest_input(net: Network) -> tuple[int, int] | None:
     return min_h, min_w
 
 
-@lru_cache(maxsize=256)
+class CacheInfo(NamedTuple):
+    hits: int
+    misses: int
+    maxsize: int
+    currsize: int
+    rows: int  # layer rows held by the cached analyses
+    max_rows: int
+
+
+class _Cache:
+    """Analyses by spec, least recently used dropped first, bounded by count and by their
+    layer rows together (about 900 bytes each): 256 analyses of the largest networks the
+    limits allow, 29,000 rows each, would otherwise hold some 7 GB of a shared server."""
+
+    def __init__(self, maxsize: int, max_rows: int):
+        self.maxsize, self.max_rows = maxsize, max_rows
+        self._data: OrderedDict[Network, Analysis] = OrderedDict()
+        self._lock = threading.Lock()  # the app analyses from one thread per session
+        self.rows = self.hits = self.misses = 0
+
+    def get(self, net: Network) -> Analysis | None:
+        with self._lock:
+            a = self._data.get(net)
+            if a is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self._data.move_to_end(net)
+            return a
+
+    def put(self, net: Network, a: Analysis) -> None:
+        with self._lock:
+            if net in self._data or len(a.layers) > self.max_rows:
+                return
+            self._data[net] = a
+            self.rows += len(a.layers)
+            while len(self._data) > self.maxsize or self.rows > self.max_rows:
+                _, old = self._data.popitem(last=False)
+                self.rows -= len(old.layers)
+
+    def info(self) -> CacheInfo:
+        with self._lock:
+            return CacheInfo(self.hits, self.misses, self.maxsize, len(self._data), self.rows, self.max_rows)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self.rows = self.hits = self.misses = 0
+
+
+_CACHE = _Cache(maxsize=256, max_rows=100_000)
+
+
 def analyze(net: Network) -> Analysis:
-    """Validate ``net`` and analyse every layer. Cached by the (immutable) spec."""
+    """Validate ``net`` and analyse every layer. Cached by the (immutable) spec; see ``_Cache``
+    for the bounds (``analyze.cache_info()``, ``analyze.cache_clear()`` as with ``lru_cache``)."""
+    a = _CACHE.get(net)
+    if a is None:
+        a = _analyze_validated(net)
+        _CACHE.put(net, a)
+    return a
+
+
+def _analyze_validated(net: Network) -> Analysis:
     validate(net)
     try:
         return _analyze(net)
@@ -570,3 +633,9 @@ def analyze(net: Network) -> Analysis:
             layer=err.layer,
             min_size=least,
         ) from None
+
+
+# the functions lru_cache would have put there
+analyze.cache_info = _CACHE.info  # type: ignore[attr-defined]
+analyze.cache_clear = _CACHE.clear  # type: ignore[attr-defined]
+analyze.__wrapped__ = _analyze_validated  # type: ignore[attr-defined]  (uncached)
