@@ -91,7 +91,7 @@ def set_block_count(net: Network, stage_name: str, count: int) -> Network:
 
 def set_width(net: Network, block_name: str, field: str, value: tuple[int, ...] | int) -> Network:
     """Set one width field (``c1``, ``c2`` = (reduce, out), …) of one block."""
-    value = (value,) if isinstance(value, int) else tuple(value)
+    value = tuple(value) if isinstance(value, (tuple, list)) else (value,)  # 64, 0.5, "64": one number
     found = False
     stages = []
     for st in net.stages:
@@ -121,6 +121,16 @@ def set_width(net: Network, block_name: str, field: str, value: tuple[int, ...] 
 
 def set_scale(net: Network, block_name: str, scale: float) -> Network:
     """Set the residual scale of one residual block."""
+    where = next((f"{st.name}.{it.name}" for st in net.stages for it in st.items if isinstance(it, Block) and it.name == block_name), None)
+    if where is None:
+        raise SpecError("blocks", f"no block named {block_name!r}")
+    kind = get_kind(net.block(block_name).kind)
+    if not kind.residual:
+        raise SpecError(f"{where}.scale", f"only residual blocks have a scale; a {kind.name} block has none")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+        raise SpecError(f"{where}.scale", f"must be a number, got {scale!r}")
+    if not -L.MAX_SCALE <= scale <= L.MAX_SCALE:  # NaN fails too; a huge int never meets float()
+        raise SpecError(f"{where}.scale", f"must be between {-L.MAX_SCALE:g} and {L.MAX_SCALE:g}, got {scale!r}")
     stages = tuple(
         replace(st, items=tuple(replace(it, scale=float(scale)) if isinstance(it, Block) and it.name == block_name else it for it in st.items))
         for st in net.stages

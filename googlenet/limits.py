@@ -19,6 +19,7 @@ MAX_KERNEL = 64
 MAX_STRIDE = 64
 MAX_PADDING = 64
 MIN_WIDTH, MAX_WIDTH = 1 / 64, 8.0  # width multiplier
+MAX_SCALE = 100.0  # a residual block's scale, either sign
 MAX_NAME_LENGTH = 64
 MAX_TEXT_LENGTH = 500  # descriptions
 # elements of any one layer's weights or output: 2⁴⁸ (a petabyte of fp32) is far past any real

@@ -140,7 +140,7 @@ def validate_block(block: Block, field: str) -> None:
         names = part_names(kind, key)
         for part, v in zip(names, value):
             _int(f"{field}.{key}{'.' + part if part else ''}", v, 1, L.MAX_CHANNELS)
-    _float(f"{field}.scale", block.scale, -100.0, 100.0)
+    _float(f"{field}.scale", block.scale, -L.MAX_SCALE, L.MAX_SCALE)
     _bool(f"{field}.act", block.act)
 
 
