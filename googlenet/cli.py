@@ -55,9 +55,12 @@ def network_from_args(args: argparse.Namespace) -> Network:
             size = path.stat().st_size
             if size > limits.MAX_CONFIG_BYTES:
                 raise SpecError("config", f"{path} is {size:,} bytes; the limit is {limits.MAX_CONFIG_BYTES:,}")
-            data = path.read_bytes()
-        except OSError as err:
-            raise CliError(f"cannot read --config {args.config}: {err.strerror or err}") from None
+            with path.open("rb") as f:
+                data = f.read(limits.MAX_CONFIG_BYTES + 1)  # a device such as /dev/zero never ends
+        except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
+            raise CliError(f"cannot read --config {args.config}: {getattr(err, 'strerror', None) or err}") from None
+        if len(data) > limits.MAX_CONFIG_BYTES:
+            raise SpecError("config", f"{path} is larger than the limit of {limits.MAX_CONFIG_BYTES:,} bytes")
         net = config.loads(data)
     else:
         net = get_preset(args.preset)
