@@ -7,6 +7,7 @@ import streamlit as st
 from googlenet.report import COUNTING_RULE
 from ui import charts, studio, tables
 
+studio.page()
 cur = studio.current()
 st.title("Inception block")
 st.caption(f"One block of **{cur.shown.title}** (change the design on the Architecture page).")

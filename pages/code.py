@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import state, studio, tables
 
+studio.page()
 cur = studio.current()
 st.title("Code & checks")
 st.caption(f"For **{cur.shown.title}** (change the design on the Architecture page).")

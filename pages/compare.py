@@ -5,18 +5,19 @@ import streamlit as st
 
 from ui import charts, studio, tables
 
+studio.page()
 st.title("Compare")
 st.caption("A starts as the design from the Architecture page; pick any preset for either side, or change its input and width.")
 
 left, middle, right = st.columns([5, 2, 5])
 with left:
-    a_design, a = studio.compare_side("a")
+    a = studio.compare_side("a")
 with middle:
     st.write("")
     st.button("Copy A to B", key="compare_copy", on_click=studio.copy_a_to_b, width="stretch", icon=":material/arrow_forward:")
     st.button("Swap", key="compare_swap", on_click=studio.swap_sides, width="stretch", icon=":material/swap_horiz:")
 with right:
-    b_design, b = studio.compare_side("b")
+    b = studio.compare_side("b")
 
 if a is None or b is None:
     st.stop()

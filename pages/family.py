@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import charts, studio, tables
 
+studio.page()
 st.title("Family")
 st.caption("Every preset at its published input size and width; the idea is the preset's own one-line summary.")
 

@@ -127,6 +127,27 @@ def init() -> None:
     write_link()
 
 
+def page() -> None:
+    """The first call of every file in ``pages/``: those pages belong to app.py's navigation.
+
+    Streamlit decides once per process, before any script has run, whether a folder named
+    ``pages/`` means its older folder-based navigation; a server's first visit straight to
+    ``/code`` would then run ``pages/code.py`` alone, without the entry point. The first
+    ``st.navigation`` call switches that off for good; a page that finds it still on switches
+    it off itself and reruns through the entry point, so even that first visit gets the app's
+    navigation. (AppTest turns the folder mode back on before every run, where a rerun would
+    swallow a button click; there the page just goes on, with the shared state set here.)
+    """
+    from streamlit import config as st_config
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if not st_config.get_option("global.appTest"):
+            st.rerun()
+    init()
+
+
 def write_link() -> None:
     q = state.to_query(st.session_state.design)
     if st.query_params.to_dict() != q:
@@ -615,8 +636,8 @@ def swap_sides() -> None:
     forget("compare_b_")
 
 
-def compare_side(side: str) -> tuple[Design, Analysis | None]:
-    """One side's pickers; returns its design and analysis (None, with an error shown, if invalid)."""
+def compare_side(side: str) -> Analysis | None:
+    """One side's pickers; returns its analysis (None, with the error shown, if it is invalid)."""
     following = st.session_state.compare[side] is None
     d = compare_design(side)
     p = f"compare_{side}_"
@@ -665,10 +686,10 @@ def compare_side(side: str) -> tuple[Design, Analysis | None]:
     if message:
         st.error(message, icon=":material/error:")
     try:
-        return d, analyze(d.network())
+        return analyze(d.network())
     except SpecError as err:
         st.error(f"**{err.field or 'network'}** — {err.detail}", icon=":material/error:")
-        return d, None
+        return None
 
 
 # --- checks -----------------------------------------------------------------------------------------
@@ -703,7 +724,7 @@ def latency(net: Network) -> None:
         st.caption("The last measurement was of another design; measure again for this one.")
         return
     cols = st.columns(4)
-    cols[0].metric("Median latency", f"{lat.median_ms:,.1f} ms", help=f"median of {lat.repeats} timed passes after {lat.warmup} warm-up passes")
-    cols[1].metric("10th–90th percentile", f"{lat.p10_ms:,.1f}–{lat.p90_ms:,.1f} ms")
+    cols[0].metric("Median latency", f"{tables.ms(lat.median_ms)} ms", help=f"median of {lat.repeats} timed passes after {lat.warmup} warm-up passes")
+    cols[1].metric("10th–90th percentile", f"{tables.ms(lat.p10_ms)}–{tables.ms(lat.p90_ms)} ms")
     cols[2].metric("Throughput", f"{lat.gmacs_per_s:,.1f} GMAC/s")
     cols[3].metric("Threads", str(lat.threads), help=f"torch {lat.torch_version}")

@@ -43,6 +43,11 @@ def signed(n: int | float, units: str = "auto") -> str:
     return ("+" if n > 0 else "-") + text
 
 
+def ms(x: float) -> str:
+    """Milliseconds to three significant figures: 0.845, 12.3, 953, 1,210."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
 def times(new: int, old: int) -> str:
     """``2.41× as built``."""
     return f"{new / old:.2f}× as built" if old else "—"
