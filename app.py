@@ -20,8 +20,6 @@ def architecture() -> None:
         studio.knob_error()
         studio.count_knobs()
         studio.width_knobs()
-        st.divider()
-        studio.config_import()
 
     st.title(studio.TITLE)
     st.caption(f"Designing **{cur.design.title}**. Every knob is in the link: copy the address bar to share this design.")
@@ -45,8 +43,9 @@ def architecture() -> None:
     left.plotly_chart(charts.channel_allocation(cur.analysis), key="main_chart_channels")
     right.plotly_chart(charts.depth_profile(cur.analysis), key="main_chart_depth")
 
-    st.header("Export", divider="gray")
+    st.header("Export and import", divider="gray")
     studio.exports(cur, opts)
+    studio.config_import()
 
 
 st.navigation(
