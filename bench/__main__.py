@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench] section {number} took {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
 
     text = document(sections, args.quick, time.perf_counter() - start)
-    print(text)
+    sys.stdout.write(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(f"[bench] wrote {args.out}", file=sys.stderr)

@@ -17,7 +17,7 @@ def run(quick: bool = False) -> Section:
         "making SVG and PNG (PNG includes the `-Tplain` layout pass that picks the dpi). Medians "
         f"of {1 if quick else 3} renders after a warm-up.",
     )
-    presets = [PNG_PRESET, "inception-resnet-v2"] if quick else None
+    presets = [PNG_PRESET] if quick else None
     rows = bench_render.measure(presets, repeats=1 if quick else 3, dot_repeats=3 if quick else 20)
     s.add(bench_render.table(rows).rstrip("\n"))
     s.add(f"Graphviz: {bench_render.environment()}.")

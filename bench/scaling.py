@@ -22,7 +22,7 @@ def run(quick: bool = False) -> Section:
         "blocks of the network; 'marginal' is the cost of each block added since the previous row.",
     )
     base = get_preset("googlenet")
-    counts = (5, 50) if quick else COUNTS
+    counts = (5, 20, 50) if quick else COUNTS
     nets = {n: set_block_count(base, "b4", n) for n in counts}
     cases = {str(n): Case(lambda net=net: analyze_uncached(net), inner=3) for n, net in nets.items()}
     t = compare(cases, rounds=3 if quick else 9, warmup=1)

@@ -1,0 +1,182 @@
+"""Section 6: slider → redrawn diagram in headless Chromium, against a real server."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import statistics
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from .report import Section, table
+from .server import Server
+from .timing import fmt_time
+
+TITLE = "6. Slider to redrawn diagram, in a browser"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+DIAGRAM = "[data-testid=stIFrame]"  # the main diagram: our SVG in an iframe's srcdoc
+TIMEOUT_MS = 60_000
+
+# Marks the diagram shown now; REDRAWN is true once another diagram has replaced it and its
+# document (the inline SVG) has loaded.
+MARK = """() => {
+  const f = document.querySelector('%s');
+  window.__benchOld = f ? f.srcdoc : null;
+  if (f && f.contentDocument) f.contentDocument.__benchOld = true;
+  // when the rerun starts and ends, to split the time between the client and the server
+  const app = document.querySelector('[data-testid=stApp]');
+  const t0 = performance.now();
+  window.__benchEvents = [];
+  if (window.__benchObserver) window.__benchObserver.disconnect();
+  window.__benchObserver = new MutationObserver(() => window.__benchEvents.push(
+    [app.getAttribute('data-test-script-state'), performance.now() - t0]));
+  window.__benchObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}""" % DIAGRAM
+REDRAWN = """() => {
+  const f = document.querySelector('%s');
+  if (!f || f.srcdoc === window.__benchOld) return false;
+  const d = f.contentDocument;
+  return !!(d && !d.__benchOld && d.readyState === 'complete' && d.querySelector('svg'));
+}""" % DIAGRAM
+
+
+@dataclass(frozen=True)
+class Scenario:
+    label: str
+    preset: str
+    stage: str
+    level: str
+    moves: int  # timed moves to designs never seen, after one warm-up move
+    target_s: float
+
+
+SCENARIOS = (
+    Scenario("GoogLeNet (d2l)", "d2l", "b4", "layers", 4, 1.0),
+    Scenario("Inception-ResNet-v2", "inception-resnet-v2", "inception_resnet_b", "blocks", 6, 2.0),
+)
+
+
+@contextmanager
+def chromium():
+    """A headless Debian Chromium driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    exe = shutil.which("chromium")
+    if exe is None:
+        raise RuntimeError("no `chromium` on the PATH (make system-browser installs it)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    wait_loaded(page)
+    return page
+
+
+def wait_loaded(page) -> None:
+    """Until the page's first run has drawn its diagram and finished. (The app reports
+    'notRunning' before its first run too, so the diagram is waited for first.)"""
+    page.wait_for_function(
+        "() => { const f = document.querySelector('%s'); return f && f.contentDocument && f.contentDocument.querySelector('svg'); }" % DIAGRAM,
+        polling=50,
+    )
+    page.wait_for_selector(IDLE, state="attached")
+
+
+@dataclass(frozen=True)
+class Redraw:
+    diagram: float  # seconds from the key press to the new diagram loaded
+    done: float  # … to the end of the rerun
+    started: float | None  # … to the rerun's start (the client's share: debounce, websocket)
+    running: float | None  # the rerun itself, start to end, as the page saw it
+
+
+def redraw(page, action) -> Redraw:
+    page.evaluate(MARK)
+    t0 = time.perf_counter()
+    action()
+    page.wait_for_function(REDRAWN, polling="raf")
+    t_diagram = time.perf_counter() - t0
+    page.wait_for_selector(IDLE, state="attached")
+    done = time.perf_counter() - t0
+    events = page.evaluate("() => window.__benchEvents")
+    starts = [t for state, t in events if state == "running"]
+    ends = [t for state, t in events if state == "notRunning"]
+    started = starts[0] / 1e3 if starts else None
+    running = (ends[-1] - starts[0]) / 1e3 if starts and ends and ends[-1] > starts[0] else None
+    return Redraw(t_diagram, done, started, running)
+
+
+def choose_level(page, level: str) -> None:
+    group = page.locator("[data-testid=stButtonGroup]", has_text="Level")
+    button = group.locator("button", has_text=re.compile(rf"^\s*{level}\s*$"))
+    if "active" in (button.get_attribute("kind") or "").lower():
+        return
+    redraw(page, button.click)
+
+
+def measure(browser, srv: Server, sc: Scenario, moves: int) -> dict:
+    page = open_page(browser, f"{srv.url}/?preset={sc.preset}")
+    try:
+        if sc.level != "blocks":
+            choose_level(page, sc.level)
+        knob = page.locator(f'[data-testid=stSlider] input[type=range][aria-label^="{sc.stage} · "]')
+        start, top = int(knob.get_attribute("value")), int(knob.get_attribute("max"))
+        moves = min(moves, top - start - 1)
+        knob.focus()
+        press = lambda key: (lambda: page.keyboard.press(key))  # noqa: E731
+        redraw(page, press("ArrowRight"))  # warm-up: the first move also loads the new level's code paths
+        cold = [redraw(page, press("ArrowRight")) for _ in range(moves)]
+        # back over designs the server has already drawn: its caches answer
+        warm = [redraw(page, press("ArrowLeft")) for _ in range(min(3, moves))]
+        med = lambda xs: statistics.median(xs) if xs else None  # noqa: E731
+        return {
+            "cold": med([r.diagram for r in cold]),
+            "cold_done": med([r.done for r in cold]),
+            "started": med([r.started for r in cold if r.started is not None]),
+            "running": med([r.running for r in cold if r.running is not None]),
+            "warm": med([r.diagram for r in warm]),
+            "n": len(cold),
+            "range": f"{start + 1} → {start + 1 + moves}",
+        }
+    finally:
+        page.close()
+
+
+def run(quick: bool = False) -> Section:
+    s = Section(
+        TITLE,
+        "Headless Chromium (Playwright) against `streamlit run app.py` started for this section. "
+        "The block-count slider is focused and moved one step with the arrow keys; the time runs "
+        "from the key press until the diagram iframe holds a new SVG that has loaded ('diagram'), "
+        "and until Streamlit reports the rerun finished ('whole rerun'); the page's own record of the script state splits that into the wait before the rerun starts (the slider's debounce and the websocket) and the rerun as the page saw it run. Each move goes to a design "
+        "the server has not seen; 'revisited' moves back over designs it has (its caches answer). "
+        "Medians; one untimed move first.",
+    )
+    rows = []
+    with Server() as srv, chromium() as browser:
+        for sc in SCENARIOS:
+            r = measure(browser, srv, sc, 2 if quick else sc.moves)
+            mark = s.check(f"slider → redrawn diagram, {sc.label} ({sc.level})", f"≤ {sc.target_s:g} s", fmt_time(r["cold"]), r["cold"] <= sc.target_s)
+            rows.append(
+                [
+                    sc.label, f"{sc.stage} {r['range']}", sc.level, r["n"], fmt_time(r["cold"]), fmt_time(r["cold_done"]),
+                    fmt_time(r["started"]), fmt_time(r["running"]), fmt_time(r["warm"]), mark,
+                ]
+            )
+    s.add(
+        table(
+            ["network", "slider moves", "level", "moves", "diagram", "whole rerun", "rerun starts after", "rerun runs", "revisited", "target"],
+            rows,
+        )
+    )
+    return s
