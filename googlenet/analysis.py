@@ -36,6 +36,7 @@ from .spec import (
     LRN,
     Network,
     Pool,
+    ShapeMismatch,
     SpecError,
     scaled,
 )
@@ -344,7 +345,11 @@ class _Walker:
         sizes = {o.shape[1:] for o in outs}
         if len(sizes) != 1:
             desc = ", ".join(f"{'×'.join(map(str, o.shape[1:]))}" for o in outs)
-            raise SpecError(field, f"{prefix.rstrip('.')}: branches produce different spatial sizes ({desc}); they cannot be concatenated")
+            raise ShapeMismatch(
+                field,
+                f"{prefix.rstrip('.')}: branches produce different spatial sizes ({desc}); they cannot be concatenated",
+                layer=f"{prefix}concat",
+            )
         (hw,) = sizes
         out = (sum(o.shape[0] for o in outs), *hw)
         _check_size(field, f"{prefix}concat", 0, out)
@@ -633,6 +638,32 @@ def _analyze_validated(net: Network) -> Analysis:
             layer=err.layer,
             min_size=least,
         ) from None
+    except ShapeMismatch as err:
+        near = nearest_inputs(net)
+        c, h, w = net.input
+        if near:
+            hint = "inputs that work nearby: " + ", ".join(f"{c}×{a}×{b}" for a, b in near)
+        else:
+            hint = "no input size near this one makes the branches agree"
+        raise ShapeMismatch(
+            "input", f"input {c}×{h}×{w} does not fit: {err.detail}; {hint}", layer=err.layer, suggestions=near
+        ) from None
+
+
+def nearest_inputs(net: Network, reach: int = 256) -> tuple[tuple[int, int], ...]:
+    """The working input sizes nearest to ``net.input`` below and above it, moving height and
+    width together (stride-2 blocks whose branches pad differently only agree on some sizes)."""
+    _, h, w = net.input
+    expanded: dict = {}
+    below = above = None
+    for d in range(1, reach + 1):
+        if below is None and min(h, w) - d >= 1 and _fits(net, h - d, w - d, expanded):
+            below = (h - d, w - d)
+        if above is None and _fits(net, h + d, w + d, expanded):
+            above = (h + d, w + d)
+        if below and above:
+            break
+    return tuple(x for x in (below, above) if x)
 
 
 # the functions lru_cache would have put there

@@ -34,6 +34,16 @@ class InputTooSmall(SpecError):
         super().__init__(field, message)
 
 
+class ShapeMismatch(SpecError):
+    """Branches that cannot be merged at this input size (their spatial sizes differ);
+    ``suggestions`` are nearby input sizes (height, width) that work."""
+
+    def __init__(self, field: str, message: str, layer: str, suggestions: tuple[tuple[int, int], ...] = ()):
+        self.layer = layer
+        self.suggestions = suggestions
+        super().__init__(field, message)
+
+
 # --- layers -------------------------------------------------------------------------------
 
 

@@ -360,3 +360,21 @@ def test_cli_malformed_config_file(tmp_path):
     r = run_cli("summary", "--config", str(path))
     assert r.returncode == 2
     assert "b1.c.out: must be ≥ 1, got 0" in r.stderr
+
+
+def test_branch_mismatch_names_the_block_and_nearby_sizes_that_work():
+    from googlenet.spec import ShapeMismatch
+
+    net = replace(get_preset("inception-bn"), input=(3, 231, 231))
+    with pytest.raises(ShapeMismatch) as err:
+        analyze(net)
+    assert "inception_3c: branches produce different spatial sizes" in str(err.value)
+    assert err.value.suggestions, str(err.value)
+    # PyTorch agrees: the concat fails at this size and every suggested size runs
+    model = build(replace(net, input=(3, *err.value.suggestions[0])), device="meta").eval()
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match"):
+        model(torch.empty(1, 3, 231, 231, device="meta"))
+    for h, w in err.value.suggestions:
+        fine = replace(net, input=(3, h, w))
+        build(fine, device="meta").eval()(torch.empty(1, 3, h, w, device="meta"))
+        assert abs(h - 231) <= 256
