@@ -654,6 +654,10 @@ def nearest_inputs(net: Network, reach: int = 256) -> tuple[tuple[int, int], ...
     """The working input sizes nearest to ``net.input`` below and above it, moving height and
     width together (stride-2 blocks whose branches pad differently only agree on some sizes)."""
     _, h, w = net.input
+    # each try may walk the whole network: about 20,000 items walked in all, so a mismatch at
+    # the end of the largest network the limits allow costs a few analyses, not 512 of them
+    items = 1 + len(net.head) + sum(len(st.items) for st in net.stages)
+    reach = min(reach, max(4, 20_000 // (2 * items)))
     expanded: dict = {}
     below = above = None
     for d in range(1, reach + 1):
