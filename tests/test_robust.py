@@ -739,6 +739,30 @@ def test_the_largest_network_the_limits_allow_stays_quick():
     assert seconds < 10 and search < 5 * seconds, (seconds, search)  # both measured under the same load
 
 
+def test_branches_that_cannot_meet_at_the_end_of_the_largest_network_stay_quick():
+    # strides 64 × 16 in the stem, then 2,400 blocks, then BN-Inception's reduction block, whose
+    # branches agree on only half the inputs: at 2,560 the nearest working inputs are 512 away
+    doc = json.loads(largest_config())
+    bn = PRESET_DOCS["inception-bn"]
+    doc["stages"][0] = {"name": "stem", "items": [
+        {"type": "conv", "name": "s1", "out": 8, "kernel": 1, "stride": 64},
+        {"type": "conv", "name": "s2", "out": 8, "kernel": 1, "stride": 16},
+    ]}
+    doc["stages"][-1]["items"][-1] = next(it for s in bn["stages"] for it in s["items"] if it.get("kind") == "bn-inception-reduction")
+    net = config.loads(json.dumps(doc))
+    with time_limit(60):
+        t0 = time.perf_counter()
+        analyze(replace(net, input=(3, 2048, 2048)))
+        seconds = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        with pytest.raises(SpecError) as err:
+            analyze(replace(net, input=(3, 2560, 2560)))
+        search = time.perf_counter() - t0
+    assert_names_a_field(err.value)
+    assert "cannot be concatenated" in str(err.value)
+    assert search < 10 * seconds, (seconds, search)  # both measured under the same load
+
+
 # --- 6. caches ----------------------------------------------------------------------------------
 
 
