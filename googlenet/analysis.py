@@ -516,9 +516,6 @@ def _analyze(net: Network) -> Analysis:
     return Analysis(net, tuple(rows), tuple(blocks), tuple(stages), tuple(aux_groups), totals)
 
 
-MAX_SEARCH = 1 << 16
-
-
 def _fits(net: Network, h: int, w: int, expanded: dict | None = None) -> bool:
     try:
         _walk(replace(net, input=(net.input[0], h, w)), record=False, expanded=expanded)
@@ -530,21 +527,24 @@ def _fits(net: Network, h: int, w: int, expanded: dict | None = None) -> bool:
 
 
 def smallest_input(net: Network) -> tuple[int, int] | None:
-    """The smallest height and width (each searched with the other one large) that work."""
-    big_h = max(net.input[1], 4096)
-    big_w = max(net.input[2], 4096)
+    """The smallest height and width (each searched with the other one large) that work;
+    None when no input up to the limit works."""
     expanded: dict = {}  # the blocks' branches, expanded once for every walk of the search
-    if not _fits(net, big_h, big_w, expanded):
+    # large is 4096 (or the input) first, then the input limit: a minimum above 4096 exists
+    # (three 64×64 convs after a /64 one need 8,128), but so do networks whose tensors pass
+    # their size limit only at the largest inputs
+    for big_h, big_w in ((max(net.input[1], 4096), max(net.input[2], 4096)), (L.MAX_INPUT_SIZE, L.MAX_INPUT_SIZE)):
+        if _fits(net, big_h, big_w, expanded):
+            break
+    else:
         return None
 
-    def search(ok) -> int:
+    def search(ok, big: int) -> int:
         # gallop up from 64, then bisect: most minimums are small, and a walk below the minimum
-        # stops at the layer that fails, so the cheap walks come first
+        # stops at the layer that fails, so the cheap walks come first; ok(big) holds
         lo, hi = 1, 64
         while not ok(hi):
-            lo, hi = hi + 1, hi * 2
-            if hi > MAX_SEARCH:
-                return hi
+            lo, hi = hi + 1, min(hi * 2, big)
         while lo < hi:
             mid = (lo + hi) // 2
             if ok(mid):
@@ -553,8 +553,8 @@ def smallest_input(net: Network) -> tuple[int, int] | None:
                 lo = mid + 1
         return lo
 
-    min_h = search(lambda h: _fits(net, h, big_w, expanded))
-    min_w = search(lambda w: _fits(net, big_h, w, expanded))
+    min_h = search(lambda h: _fits(net, h, big_w, expanded), big_h)
+    min_w = search(lambda w: _fits(net, big_h, w, expanded), big_w)
     return min_h, min_w
 
 
