@@ -663,7 +663,7 @@ def nearest_inputs(net: Network, reach: int = 256) -> tuple[tuple[int, int], ...
     for d in range(1, reach + 1):
         if below is None and min(h, w) - d >= 1 and _fits(net, h - d, w - d, expanded):
             below = (h - d, w - d)
-        if above is None and _fits(net, h + d, w + d, expanded):
+        if above is None and max(h, w) + d <= L.MAX_INPUT_SIZE and _fits(net, h + d, w + d, expanded):
             above = (h + d, w + d)
         if below and above:
             break
