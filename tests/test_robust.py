@@ -126,9 +126,10 @@ def load_or_refuse(data: str | bytes):
         except SpecError as err:
             assert_names_a_field(err)
             event("refused by the analysis")
-            if isinstance(err, InputTooSmall) and err.min_size is not None:
-                # the hint is right: the network analyses at the smallest input it names
-                analyze(replace(net, input=(net.input[0], *err.min_size)))
+            # the hints are right: the network analyses at every input they name
+            hints = [err.min_size] if isinstance(err, InputTooSmall) and err.min_size else []
+            for size in hints + list(getattr(err, "suggestions", ())):
+                analyze(replace(net, input=(net.input[0], *size)))
             return net, None
         check_outputs(a)
         event("valid network")
@@ -387,6 +388,36 @@ def test_flat_input_to_a_layer_pytorch_needs_spatial_for_is_refused():
     doc["head"].append({"type": "lrn", "name": "norm"})
     with pytest.raises(SpecError, match=r"head\.norm: .*C×H×W"):
         analyze(config.from_dict(doc))
+
+
+def _convs(*specs) -> googlenet.Network:
+    items = [{"type": "conv", "name": f"c{i}", "out": 4, "kernel": k, "stride": s} for i, (k, s) in enumerate(specs)]
+    return config.from_dict({"input": [1, 100, 100], "classes": 10, "stages": [{"name": "s", "items": items}]})
+
+
+def test_a_smallest_input_above_4096_is_found():
+    net = _convs((64, 64), (64, 1), (64, 1))  # needs 127 after a 64-fold reduction: 8,128
+    with pytest.raises(InputTooSmall) as err:
+        analyze(net)
+    assert err.value.min_size == (8128, 8128), str(err.value)
+    analyze(replace(net, input=(1, 8128, 8128)))
+    with pytest.raises(InputTooSmall, match="no input size makes this network valid"):
+        analyze(_convs((64, 64), (64, 64), (64, 64)))  # 262,144: past the input limit
+
+
+def test_nearby_inputs_suggested_for_branches_that_cannot_meet_are_within_the_limits():
+    bn = PRESET_DOCS["inception-bn"]
+    block = next(it for s in bn["stages"] for it in s["items"] if it.get("kind") == "bn-inception-reduction")
+    doc = {"input": [3, 16384, 16384], "classes": 10, "stages": [
+        {"name": "stem", "items": [{"type": "conv", "name": "s1", "out": 8, "kernel": 1, "stride": 5}]},
+        {"name": "last", "items": [block]},
+    ]}
+    with pytest.raises(SpecError) as err:
+        analyze(config.from_dict(doc))
+    assert "cannot be concatenated" in str(err.value)
+    for size in err.value.suggestions:
+        assert max(size) <= L.MAX_INPUT_SIZE, str(err.value)
+        analyze(replace(config.from_dict(doc), input=(3, *size)))
 
 
 def test_tensors_pytorch_cannot_hold_are_refused():
