@@ -357,6 +357,43 @@ def test_valid_mutated_configs_match_pytorch(text):
             assert_pytorch_agrees(net, a)
 
 
+@st.composite
+def layer_docs(draw) -> dict:
+    """A small network of plain layers with random kernels, strides, paddings and modes."""
+    small = st.integers(1, 4)
+    pair = st.one_of(small, st.lists(small, min_size=2, max_size=2))
+    layers = []
+    for i in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["conv", "conv", "pool", "pool", "lrn", "dropout", "adaptive_avg_pool"]))
+        layer = {"type": kind, "name": f"l{i}"}
+        if kind == "conv":
+            layer |= {"out": draw(st.integers(1, 6)), "kernel": draw(pair), "stride": draw(pair), "padding": draw(st.integers(0, 3)),
+                      "bias": draw(st.booleans()), "bn": draw(st.booleans()), "act": draw(st.booleans())}
+        elif kind == "pool":
+            k = draw(st.integers(1, 5))
+            layer |= {"op": draw(st.sampled_from(["max", "avg"])), "kernel": k, "stride": draw(small),
+                      "padding": draw(st.integers(0, k // 2)), "ceil_mode": draw(st.booleans()),
+                      "count_include_pad": draw(st.booleans())}
+        elif kind == "lrn":
+            layer |= {"size": draw(st.integers(1, 7))}
+        elif kind == "adaptive_avg_pool":
+            layer |= {"output": draw(pair)}
+        layers.append(layer)
+    head = [{"type": "flatten", "name": "flat"}, {"type": "linear", "name": "fc", "act": draw(st.booleans())}]
+    size = [draw(st.integers(1, 40)), draw(st.integers(1, 40))]
+    return {"input": [draw(st.integers(1, 3)), *size], "classes": draw(st.integers(1, 5)),
+            "width": draw(st.sampled_from([0.5, 1.0, 2.0])), "stages": [{"name": "s", "items": layers}], "head": head}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=SLOW)
+@given(layer_docs())
+def test_random_plain_layers_match_pytorch(doc):
+    net, a = load_or_refuse(json.dumps(doc))
+    if a is not None:
+        with time_limit(60):
+            assert_pytorch_agrees(net, a)
+
+
 @pytest.mark.parametrize(
     "text, field",
     [
