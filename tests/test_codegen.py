@@ -211,10 +211,10 @@ HOSTILE = [
 ]
 
 
-def hostile_net() -> Network:
+def hostile_net(hostile: list[str] = HOSTILE) -> Network:
     """googlenet with aux heads, every user-named thing renamed to a hostile string."""
     net = replace(get_preset("googlenet"), aux_enabled=True)
-    names = iter(HOSTILE * 20)
+    names = iter(hostile * 20)
     renamed: dict[str, str] = {}
 
     def fresh(old: str) -> str:
@@ -228,10 +228,10 @@ def hostile_net() -> Network:
     )
     head = tuple(replace(layer, name=fresh(layer.name)) for layer in net.head)
     aux = tuple(
-        replace(h, name=fresh(h.name), after=renamed[h.after], layers=tuple(replace(x, name=f"{HOSTILE[i % len(HOSTILE)]}{i}") for i, x in enumerate(h.layers)))
+        replace(h, name=fresh(h.name), after=renamed[h.after], layers=tuple(replace(x, name=f"{hostile[i % len(hostile)]}{i}") for i, x in enumerate(h.layers)))
         for h in net.aux
     )
-    description = " ".join(HOSTILE)[:500]
+    description = " ".join(hostile)[:500]
     return replace(net, name='evil"""\nimport os\n#' + "\\", description=description, stages=stages, head=head, aux=aux)
 
 
@@ -317,8 +317,10 @@ def test_cli_prints_without_output(capsys):
 
 def test_cli_config_with_hostile_names(tmp_path, capsys):
     cfg = tmp_path / "hostile.json"
-    # ASCII JSON: a lone surrogate is legal JSON (\ud800) but cannot be written as UTF-8
-    cfg.write_text(json.dumps(config.to_dict(hostile_net())), encoding="utf-8")
+    # a config file's names must be printable (the reader refuses control characters and lone
+    # surrogates); the printable hostile ones still have to stay data in the generated code
+    printable = [h for h in HOSTILE if h.isprintable()]
+    cfg.write_text(json.dumps(config.to_dict(hostile_net(printable)).__or__({"name": "evil\"\"\" import os #\\"})), encoding="utf-8")
     out = tmp_path / "model.py"
     assert main(["code", "--config", str(cfg), "-o", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == to_python(config.loads(cfg.read_text(encoding="utf-8")))
