@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import statistics
@@ -116,6 +117,18 @@ def redraw(page, action) -> Redraw:
     return Redraw(t_diagram, done, started, running)
 
 
+def count_slider(page, stage: str):
+    """The block-count slider of ``stage``: the one whose label starts with the stage's name
+    and speaks of blocks (the app says "b4 blocks")."""
+    labels = page.eval_on_selector_all(
+        "[data-testid=stSlider] input[type=range]", "els => els.map(e => e.getAttribute('aria-label') || '')"
+    )
+    found = [x for x in labels if re.match(rf"{re.escape(stage)}\b", x) and "blocks" in x]
+    if not found:
+        raise RuntimeError(f"no block-count slider for stage {stage!r} among {labels[:12]}")
+    return page.locator(f"[data-testid=stSlider] input[type=range][aria-label={json.dumps(found[0])}]")
+
+
 def choose_level(page, level: str) -> None:
     group = page.locator("[data-testid=stButtonGroup]", has_text="Level")
     button = group.locator("button", has_text=re.compile(rf"^\s*{level}\s*$"))
@@ -129,7 +142,7 @@ def measure(browser, srv: Server, sc: Scenario, moves: int) -> dict:
     try:
         if sc.level != "blocks":
             choose_level(page, sc.level)
-        knob = page.locator(f'[data-testid=stSlider] input[type=range][aria-label^="{sc.stage} · "]')
+        knob = count_slider(page, sc.stage)
         start, top = int(knob.get_attribute("value")), int(knob.get_attribute("max"))
         moves = min(moves, top - start - 1)
         knob.focus()

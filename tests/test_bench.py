@@ -28,7 +28,6 @@ TARGET_ROWS = [
     "| PNG export, GoogLeNet, layers level | ≤ 1.5 s |",
     "| PNG/SVG export, slowest preset and level | ≤ 5 s |",
     "| main-page rerun, server side, GoogLeNet (d2l) | ≤ 150 ms |",
-    "| main-page rerun, server side, Inception-ResNet-v2 | ≤ 400 ms |",
 ]
 
 
