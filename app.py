@@ -4,7 +4,7 @@ main page, the architecture."""
 
 import streamlit as st
 
-from ui import charts, studio
+from ui import charts, state, studio
 
 st.set_page_config(page_title=studio.TITLE, page_icon=studio.ICON, layout="wide")
 studio.init()
@@ -22,7 +22,7 @@ def architecture() -> None:
         studio.width_knobs()
 
     st.title(studio.TITLE)
-    st.caption(f"Designing **{cur.design.title}**. Every knob is in the link: copy the address bar to share this design.")
+    st.caption(f"Designing **{state.md_literal(cur.design.title)}**. Every knob is in the link: copy the address bar to share this design.")
     studio.link_messages()
     studio.error_box(cur)
 

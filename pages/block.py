@@ -6,11 +6,12 @@ import streamlit as st
 
 from googlenet.report import COUNTING_RULE
 from ui import charts, studio, tables
+from ui.state import md_literal
 
 studio.page()
 cur = studio.current()
 st.title("Inception block")
-st.caption(f"One block of **{cur.shown.title}** (change the design on the Architecture page).")
+st.caption(f"One block of **{md_literal(cur.shown.title)}** (change the design on the Architecture page).")
 studio.invalid_notice(cur)
 
 block = studio.block_picker(cur.net)

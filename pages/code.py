@@ -8,7 +8,7 @@ from ui import state, studio, tables
 studio.page()
 cur = studio.current()
 st.title("Code & checks")
-st.caption(f"For **{cur.shown.title}** (change the design on the Architecture page).")
+st.caption(f"For **{state.md_literal(cur.shown.title)}** (change the design on the Architecture page).")
 studio.invalid_notice(cur)
 
 st.header("PyTorch code", divider="gray")

@@ -719,12 +719,6 @@ def test_link_parameters_give_a_design_and_a_network_or_a_clear_error(params):
             assert again.design == decoded.design and again.problems == ()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui.state.from_query quotes link keys and values raw into its problem messages, which the app "
-    "shows as Markdown: a control character, a backtick that closes the code span (and lets an image or "
-    "link follow), or a key of any length reaches the page",
-)
 def test_link_problems_quote_the_link_safely():
     state = _state()
     for params in ({"preset": "\x1b[2J"}, {"b4` ![t](https://example.invalid/t.png) `": "1"}, {"k" * 100_000: "1"}):

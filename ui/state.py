@@ -48,6 +48,20 @@ _SIZE = re.compile(r"([0-9]{1,9})[x×X]([0-9]{1,9})(?:[x×X]([0-9]{1,9}))?")
 _ON = {"on": True, "1": True, "true": True, "yes": True, "off": False, "0": False, "false": False, "no": False}
 
 
+_MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+
+
+def md_literal(text: object, limit: int = 80) -> str:
+    """User-supplied text made safe to show inside Streamlit Markdown: cut to ``limit``
+    characters, control characters written as escapes, and every ASCII punctuation
+    backslash-escaped, so no link, image, code span, colour directive or HTML entity can form."""
+    text = str(text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    return _MD_PUNCTUATION.sub(r"\\\1", text)
+
+
 @lru_cache(maxsize=16)
 def preset_network(name: str) -> Network:
     """The preset's network (immutable, so one copy serves every session)."""
@@ -372,15 +386,13 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
     problems: list[str] = []
 
     def drop(key: str, reason: str) -> None:
-        value = q[key]
-        shown = value if len(value) <= 40 else value[:37] + "…"
-        problems.append(f"Ignored `{key}={shown}` from the link: {reason}.")
+        problems.append(f"Ignored **{md_literal(key, 40)}={md_literal(q[key], 40)}** from the link: {md_literal(reason, 300)}.")
 
     preset = q.get("preset", DEFAULT_PRESET)
     base = None
     if preset not in PRESETS:
         problems.append(
-            f"The link's `preset={preset[:40]}` is not a preset (choose one of {', '.join(PRESETS)}); "
+            f"The link's **preset={md_literal(preset, 40)}** is not a preset (choose one of {md_literal(', '.join(PRESETS), 300)}); "
             f"showing {DEFAULT_PRESET} without the link's other settings."
         )
         return Decoded(Design(knobs.Tweaks(DEFAULT_PRESET)), tuple(problems))
@@ -388,7 +400,7 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
         try:
             base = unpack_config(q["config"])
         except SpecError as err:
-            problems.append(f"The link's `config` parameter was ignored: {err}; showing {preset} without the link's other settings.")
+            problems.append(f"The link's **config** parameter was ignored: {md_literal(err, 300)}; showing {md_literal(preset)} without the link's other settings.")
             return Decoded(Design(knobs.Tweaks(preset)), tuple(problems))
     d = Design(knobs.Tweaks(preset), base)
     origin = d.origin()
@@ -435,7 +447,7 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
     try:
         counted = apply(knobs.Tweaks(preset, counts=t.counts), origin)
     except SpecError as err:  # pragma: no cover - each count was tried above
-        problems.append(f"The link's block counts were ignored: {err}.")
+        problems.append(f"The link's block counts were ignored: {md_literal(err, 300)}.")
         t = replace(t, counts=())
         counted = origin
     blocks = {b.name: b for b in counted.blocks()}
@@ -462,7 +474,7 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
     try:
         d.network()
     except SpecError as err:  # pragma: no cover - each knob was tried above
-        problems.append(f"The link's settings do not make a network ({err}); showing {preset}.")
+        problems.append(f"The link's settings do not make a network ({md_literal(err, 300)}); showing {md_literal(preset)}.")
         d = Design(knobs.Tweaks(preset), base)
     return Decoded(d, tuple(problems))
 

@@ -90,7 +90,7 @@ def torchinfo_checks(net: Network) -> tuple[Check, ...] | None:
         try:
             return checks_of(net)
         except (SpecError, RuntimeError, ValueError, MemoryError) as err:
-            st.error(f"The torchinfo check could not run: {err}", icon=":material/error:")
+            st.error(f"The torchinfo check could not run: {state.md_literal(err, 500)}", icon=":material/error:")
             return None
 
 
@@ -234,7 +234,7 @@ def error_box(cur: Current, key: str = "main") -> None:
         return
     err = cur.error
     shown = cur.shown.title
-    st.error(f"**{err.field or 'network'}** — {err.detail}\n\nShowing the last valid network ({shown}) until this is fixed.", icon=":material/error:")
+    st.error(f"**{state.md_literal(err.field or 'network')}** — {state.md_literal(err.detail, 500)}\n\nShowing the last valid network ({state.md_literal(shown)}) until this is fixed.", icon=":material/error:")
     if isinstance(err, InputTooSmall) and err.min_size is not None:
         h, w = err.min_size
         c = knob_net(cur.design).input[0]
@@ -249,7 +249,7 @@ def invalid_notice(cur: Current) -> None:
     """For pages other than the main one: the edited design is invalid, so this shows the last valid."""
     if cur.error is not None:
         st.warning(
-            f"The design on the Architecture page is invalid ({cur.error}); this page shows the last valid network, {cur.shown.title}.",
+            f"The design on the Architecture page is invalid ({state.md_literal(cur.error, 500)}); this page shows the last valid network, {state.md_literal(cur.shown.title)}.",
             icon=":material/warning:",
         )
 
@@ -289,7 +289,7 @@ def preset_picker() -> None:
         help="The network to start from; every knob below is a change to it.",
     )
     origin = d.origin()
-    st.caption(origin.description or (PRESETS[d.preset].description if d.base is None else ""))
+    st.caption(state.md_literal(origin.description or (PRESETS[d.preset].description if d.base is None else ""), 600))
     st.button(
         "Reset to preset",
         key="main_reset",
@@ -375,11 +375,11 @@ def width_knobs() -> None:
         return
     st.subheader("Block widths")
     for s, blocks in staged:
-        st.caption(f"Stage {s.name}")
+        st.caption(f"Stage {state.md_literal(s.name)}")
         for b in blocks:
             kind = get_kind(b.kind)
             # lazy: a closed expander runs nothing, so hundreds of blocks cost no widgets
-            box = st.expander(f"{b.name} · {b.kind}", key=f"main_open_{b.name}", on_change="rerun")
+            box = st.expander(f"{state.md_literal(b.name)} · {state.md_literal(b.kind)}", key=f"main_open_{b.name}", on_change="rerun")
             if not box.open:
                 continue
             with box:
@@ -409,7 +409,7 @@ def width_knobs() -> None:
 def knob_error() -> None:
     message = st.session_state.pop("main_knob_error", None)
     if message:
-        st.error(message)
+        st.error(state.md_literal(message, 500))
 
 
 # --- config import ----------------------------------------------------------------------------
@@ -444,9 +444,9 @@ def config_import() -> None:
     )
     kind, message = st.session_state.pop("main_import_message", (None, None))
     if kind == "error":
-        st.error(message, icon=":material/error:")
+        st.error(state.md_literal(message, 500), icon=":material/error:")
     elif kind == "success":
-        st.success(message)
+        st.success(state.md_literal(message, 500))
     d = st.session_state.design
     if not state.link_fits(d):
         st.info("This uploaded network is too large to put in a link; share its config JSON instead.")
@@ -513,11 +513,11 @@ def diagram(net: Network, opts: DiagramOptions, height: int = 640, key: str = "m
         with st.spinner("Drawing with Graphviz…"):  # shows only when a drawing is slow
             svg = diagram_file(*args, "svg")
     except GraphvizMissing as err:
-        st.warning(f"{err}. Drawing it in the browser instead (no export).")
+        st.warning(f"{state.md_literal(err, 500)}. Drawing it in the browser instead (no export).")
         st.graphviz_chart(dot_text(*args))
         return
     except RenderError as err:
-        st.error(f"The diagram could not be drawn: {err}")
+        st.error(f"The diagram could not be drawn: {state.md_literal(err, 500)}")
         return
     _show_svg(svg, legend(opts.color, analyze(net)), height, f"Diagram of {net.name} at the level of {opts.level}", opts.theme, key)
     st.caption("Scroll to zoom, drag to pan, double-click to fit. " + report.COUNTING_RULE + ".")
@@ -528,11 +528,11 @@ def block_diagram(net: Network, block: str, height: int = 560) -> None:
     try:
         svg = block_svg(net, block, th)
     except GraphvizMissing as err:
-        st.warning(f"{err}. Drawing it in the browser instead.")
+        st.warning(f"{state.md_literal(err, 500)}. Drawing it in the browser instead.")
         st.graphviz_chart(block_dot(analyze(net), block, theme=th))
         return
     except RenderError as err:
-        st.error(f"The diagram could not be drawn: {err}")
+        st.error(f"The diagram could not be drawn: {state.md_literal(err, 500)}")
         return
     _show_svg(svg, [], height, f"Diagram of block {block}", th, "block_diagram")  # the drawing has its own legend
 
@@ -681,14 +681,14 @@ def compare_side(side: str) -> Analysis | None:
         on_click=lambda: _compare_set(side, None),
         help="This side then shows the design being edited on the Architecture page, as it changes.",
     )
-    st.caption(f"{d.title} — {'the design from the Architecture page' if following else 'set on this page'}")
+    st.caption(f"{state.md_literal(d.title)} — {'the design from the Architecture page' if following else 'set on this page'}")
     message = st.session_state.pop(p + "error", None)
     if message:
-        st.error(message, icon=":material/error:")
+        st.error(state.md_literal(message, 500), icon=":material/error:")
     try:
         return analyze(d.network())
     except SpecError as err:
-        st.error(f"**{err.field or 'network'}** — {err.detail}", icon=":material/error:")
+        st.error(f"**{state.md_literal(err.field or 'network')}** — {state.md_literal(err.detail, 500)}", icon=":material/error:")
         return None
 
 
@@ -708,11 +708,11 @@ def latency(net: Network) -> None:
             result = measure_latency(net, repeats=20, progress=progress)
         except TooLargeToRun as err:
             bar.empty()
-            st.error(f"Not measured: {err}.", icon=":material/block:")
+            st.error(f"Not measured: {state.md_literal(err, 500)}.", icon=":material/block:")
             return
         except ValueError as err:
             bar.empty()
-            st.error(f"Not measured: {err}", icon=":material/block:")
+            st.error(f"Not measured: {state.md_literal(err, 500)}", icon=":material/block:")
             return
         bar.empty()
         st.session_state[key] = (net, result)
