@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import base64
 import subprocess
 import sys
@@ -104,6 +106,27 @@ def test_every_design_survives_its_link(d):
     assert state.from_network(config.loads(config.dumps(d.network()))) == d
 
 
+def shown(markdown: str) -> str:
+    """What a reader sees of a message: user text in it has its punctuation backslash-escaped."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_link_messages_show_user_text_as_text():
+    decoded = from_query({"b4` ![t](https://example.invalid/t.png) `": "1", "inception3a.c1": "<b>x</b>"})
+    for message in decoded.problems:
+        assert "![t](" not in message and "<b>" not in message and "`" not in message.replace("\\`", "")
+    assert "![t](https://example.invalid/t.png)" in shown(decoded.problems[0])
+
+
+@pytest.mark.parametrize(
+    "text", ["plain", "![t](https://x.invalid/t.png)", "`code` **b** <i>h</i> &lt; :red[c] $x$", "a\x1b[2Jb", "k" * 500]
+)
+def test_md_literal_shows_the_text_itself(text):
+    out = state.md_literal(text, 1000)
+    assert out.isprintable()
+    assert shown(out) == text.replace("\x1b", "\\x1b")
+
+
 @pytest.mark.parametrize(
     "key, value, words",
     [
@@ -130,7 +153,8 @@ def test_every_design_survives_its_link(d):
 def test_a_malformed_parameter_is_named_and_dropped(key, value, words):
     decoded = from_query({"preset": "d2l", key: value, "b5": "3"})
     (message,) = decoded.problems
-    assert f"`{key}=" in message and words in message, message
+    seen = shown(message)
+    assert f"{key}=" in seen and words in seen, message
     assert to_query(decoded.design) == {"preset": "d2l", "b5": "3"}  # the good parameter is kept
 
 
@@ -168,7 +192,8 @@ def test_an_uploaded_network_rides_in_the_link():
 def test_a_bad_embedded_config_is_refused(packed, words):
     decoded = from_query({"config": packed, "b4": "7"})
     assert decoded.design == state.from_preset("d2l")
-    assert "`config`" in decoded.problems[0] and words in decoded.problems[0], decoded.problems
+    seen = shown(decoded.problems[0])
+    assert "config" in seen and words in seen, decoded.problems
 
 
 def test_file_names():
