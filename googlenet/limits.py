@@ -10,6 +10,9 @@ MAX_INPUT_SIZE = 16_384  # input height and width
 MAX_CLASSES = 100_000
 MAX_STAGES = 16
 MAX_ITEMS_PER_STAGE = 160  # layers and blocks in one stage
+# layers and blocks in all stages together: bounds the build, the diagram and the caches of a
+# shared server (Inception-ResNet-v2 with 128 blocks in each of its three stages has 403)
+MAX_ITEMS = 640
 MAX_BLOCKS_PER_STAGE = 128  # the block-count knob of one stage
 MAX_BRANCHES = 16
 MAX_LAYERS_PER_BRANCH = 32

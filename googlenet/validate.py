@@ -164,6 +164,9 @@ def validate(net: Network) -> None:
         raise SpecError("stages", "a network needs at least one stage")
     if len(net.stages) > L.MAX_STAGES:
         raise SpecError("stages", f"at most {L.MAX_STAGES} stages, got {len(net.stages)}")
+    total = sum(len(stage.items) for stage in net.stages)
+    if total > L.MAX_ITEMS:
+        raise SpecError("stages", f"at most {L.MAX_ITEMS} layers and blocks in all stages together, got {total}")
     top: set[str] = set()
     stage_names: set[str] = set()
     for stage in net.stages:
