@@ -39,16 +39,17 @@ WARNING_ALERT = "[data-testid=stAlertContentWarning]"
 MAIN_DIAGRAM = ".st-key-main_diagram iframe"  # the app's keyed container around the diagram
 
 # Before an action: remember whether a script run starts and ends after it. A record's old
-# value 'running' means a run ended even if the callback only sees 'notRunning' now.
+# value 'running' means a run ended even if the callback only sees 'notRunning' now. The whole
+# document is watched: the app element may be re-mounted.
 ARM = """() => {
-  const app = document.querySelector('[data-testid=stApp]');
   const seen = window.__studioRun = {started: false};
   if (window.__studioObserver) window.__studioObserver.disconnect();
   window.__studioObserver = new MutationObserver((records) => {
-    if (app.getAttribute('data-test-script-state') === 'running') seen.started = true;
+    const app = document.querySelector('[data-testid=stApp]');
+    if (app && app.getAttribute('data-test-script-state') === 'running') seen.started = true;
     for (const r of records) if (r.oldValue === 'running') seen.started = true;
   });
-  window.__studioObserver.observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+  window.__studioObserver.observe(document.body, {subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
 }"""
 RAN = """() => {
   const app = document.querySelector('[data-testid=stApp]');

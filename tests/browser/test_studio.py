@@ -254,6 +254,35 @@ def test_a_too_small_input_names_the_layer_and_the_smallest_size_then_recovers(a
     assert_clean(app)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="app bug: the knobs are made without a value of their own (their default is their minimum) and get the "
+    "design's value only through session state in the first run; a knob first drawn after a later run shows its "
+    "minimum, and the next move sends it back as a change",
+)
+def test_knobs_drawn_late_show_the_design_and_the_next_move_keeps_it(app):
+    """On a slow computer or a busy server the sidebar's widget code can arrive after the user
+    has already touched the page: here the slider's and number input's code is held back
+    until a click in the main area has rerun the app."""
+    held = []
+    app.page.route(re.compile(r".*/static/js/(Slider|NumberInput)\.[^/]*\.js$"), lambda route: held.append(route))
+    app.open("?preset=d2l&inception3a.c1=40")
+    app.units("exact")
+    assert held, "the widget code was not requested"
+    for route in held:
+        route.continue_()
+    app.slider("main_k_count_b5").wait_for(state="attached")
+    app.page.locator(".st-key-main_k_height input").wait_for(state="attached")
+    shown = {k: app.page.locator(f".st-key-main_k_{k} input").input_value() for k in ("height", "classes", "multiplier", "count_b4", "count_b5")}
+    moved = app.press("main_k_count_b5", "ArrowRight")
+    assert moved < HANG_S
+    link = query_of(app.page.url)
+    assert (shown, link) == (
+        {"height": "96", "classes": "10", "multiplier": "1", "count_b4": "5", "count_b5": "2"},
+        {"preset": "d2l", "inception3a.c1": "40", "b5": "3"},
+    )
+
+
 # --- links --------------------------------------------------------------------------------------------
 
 
