@@ -515,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not 1 <= args.sessions <= 64:
         p.error("--sessions must be from 1 to 64")
+    if not 0 <= args.nice <= 19:
+        p.error("--nice must be from 0 to 19")
     try:
         moves_of(args.moves)
     except ValueError as err:
