@@ -16,7 +16,6 @@ import re
 import types
 from pathlib import Path
 
-import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 

@@ -6,7 +6,6 @@ browser never receives, a page that renders blank. Expected figures come from th
 from __future__ import annotations
 
 import csv
-import io
 import re
 import subprocess
 import time
