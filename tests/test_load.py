@@ -23,7 +23,7 @@ MEMORY_BOUND = 1.5e9
 def test_concurrent_sessions_see_only_their_own_design_and_keep_responding(capsys):
     with AppServer() as srv:
         f = load.measure(srv.url, srv.pid, SESSIONS, MOVES, time_budget=TIME_BUDGET_S)
-        log = srv.log_tail(2000)
+        log = srv.log_tail(2000)  # for the failure message: the log itself goes with the server
     figures = "\n".join(f.lines())
     (BUILD / "load").mkdir(parents=True, exist_ok=True)
     (BUILD / "load" / "test_load.txt").write_text(figures + "\n" + "\n".join(f.wrong + f.problems) + "\n", encoding="utf-8")

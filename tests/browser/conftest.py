@@ -37,13 +37,13 @@ def timings() -> dict[str, float]:
 
 
 @pytest.fixture(scope="session")
-def server():
+def server(request):
     srv = AppServer()
     srv.start(timeout=60)
     try:
         yield srv
     finally:
-        srv.stop()
+        srv.stop(keep_log=request.session.testsfailed > 0)
 
 
 @pytest.fixture(scope="session")

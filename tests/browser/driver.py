@@ -78,7 +78,8 @@ def vm(pid: int, field: str = "VmRSS") -> int:
 
 
 class AppServer:
-    """``streamlit run app.py`` on a free localhost port, its output in ``build/``."""
+    """``streamlit run app.py`` on a free localhost port, its output in ``build/browser/``
+    (kept when something failed)."""
 
     def __init__(self, port: int | None = None, log_dir: Path = BUILD / "browser"):
         self.port = port or free_port()
@@ -91,8 +92,8 @@ class AppServer:
         self.start()
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def __exit__(self, kind, *exc) -> None:
+        self.stop(keep_log=kind is not None)
 
     def command(self) -> list[str]:
         return [
@@ -141,8 +142,8 @@ class AppServer:
     def peak_rss(self) -> int:
         return vm(self.pid, "VmHWM")
 
-    def stop(self) -> None:
-        """Terminate, wait, and kill only if it will not go."""
+    def stop(self, keep_log: bool = True) -> None:
+        """Terminate, wait, and kill only if it will not go; the log stays if ``keep_log``."""
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             proc.terminate()
@@ -154,6 +155,8 @@ class AppServer:
         if self._logf is not None:
             self._logf.close()
             self._logf = None
+        if not keep_log:
+            self.log.unlink(missing_ok=True)
 
 
 # --- the browser -----------------------------------------------------------------------------
