@@ -6,12 +6,11 @@ shared by all three; they differ in the stem, normalisation, pooling and head.
 
 from __future__ import annotations
 
-from ..blocks import inception
+from ..blocks import conv_maker, inception
 from ..spec import (
     LRN,
     AdaptiveAvgPool,
     AuxHead,
-    Conv,
     Dropout,
     Flatten,
     Linear,
@@ -46,8 +45,8 @@ def _maxpool(name: str, k: int = 3, s: int = 2, p: int = 0, ceil: bool = False) 
 
 @register_preset("d2l", "The lecture's GoogLeNet (Dive into Deep Learning): 1×96×96, 10 classes, no BN")
 def d2l() -> Network:
-    def conv(name, out, k, s=1, p=0):
-        return Conv(name, out, (k, k), (s, s), (p, p))
+    style = Style(conv_bias=True, batch_norm=False, branch3_kernel=5)
+    conv = conv_maker(style, 1.0)  # stem convs as the blocks' convs
 
     return Network(
         name="d2l",
@@ -55,10 +54,10 @@ def d2l() -> Network:
         "nine Inception blocks, floor-mode pools with padding 1, global average pool, one linear layer.",
         input=(1, 96, 96),
         classes=10,
-        style=Style(conv_bias=True, batch_norm=False, branch3_kernel=5),
+        style=style,
         stages=(
             Stage("b1", (conv("conv1", 64, 7, 2, 3), _maxpool("maxpool1", p=1))),
-            Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, p=1), _maxpool("maxpool2", p=1))),
+            Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, padding=1), _maxpool("maxpool2", p=1))),
             Stage("b3", (*_blocks(3), _maxpool("maxpool3", p=1)), repeat="inception"),
             Stage("b4", (*_blocks(4), _maxpool("maxpool4", p=1)), repeat="inception"),
             Stage("b5", (*_blocks(5), AdaptiveAvgPool("avgpool"), Flatten("flatten")), repeat="inception"),
@@ -69,8 +68,8 @@ def d2l() -> Network:
 
 @register_preset("googlenet", "The paper's GoogLeNet (Szegedy et al. 2014): LRN, 7×7 average pool, optional aux heads")
 def googlenet() -> Network:
-    def conv(name, out, k, s=1, p=0):
-        return Conv(name, out, (k, k), (s, s), (p, p))
+    style = Style(conv_bias=True, batch_norm=False, branch3_kernel=5)
+    conv = conv_maker(style, 1.0)  # stem convs as the blocks' convs
 
     def aux(name: str, after: str) -> AuxHead:
         # "an average pooling layer with 5×5 filter size and stride 3, a 1×1 convolution with
@@ -94,10 +93,10 @@ def googlenet() -> Network:
         "the first pool and after conv3, ceil-mode pools, 7×7 average pool, dropout 0.4.",
         input=(3, 224, 224),
         classes=1000,
-        style=Style(conv_bias=True, batch_norm=False, branch3_kernel=5),
+        style=style,
         stages=(
             Stage("b1", (conv("conv1", 64, 7, 2, 3), _maxpool("maxpool1", ceil=True), LRN("lrn1"))),
-            Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, p=1), LRN("lrn2"), _maxpool("maxpool2", ceil=True))),
+            Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, padding=1), LRN("lrn2"), _maxpool("maxpool2", ceil=True))),
             Stage("b3", (*_blocks(3), _maxpool("maxpool3", ceil=True)), repeat="inception"),
             Stage("b4", (*_blocks(4), _maxpool("maxpool4", ceil=True)), repeat="inception"),
             Stage("b5", (*_blocks(5), Pool("avgpool", "avg", (7, 7), (1, 1))), repeat="inception"),
@@ -112,8 +111,8 @@ def googlenet() -> Network:
     "googlenet-torchvision", "torchvision's GoogLeNet: conv → BN → ReLU, 3×3 in the \"5×5\" path, ceil-mode pools"
 )
 def googlenet_torchvision() -> Network:
-    def conv(name, out, k, s=1, p=0):
-        return Conv(name, out, (k, k), (s, s), (p, p), bias=False, bn=True, bn_eps=1e-3)
+    style = Style(conv_bias=False, batch_norm=True, bn_eps=1e-3, branch3_kernel=3, pool_ceil=True)
+    conv = conv_maker(style, 1.0)  # stem and aux convs as the blocks' convs
 
     def aux(name: str, after: str) -> AuxHead:
         return AuxHead(
@@ -136,10 +135,10 @@ def googlenet_torchvision() -> Network:
         "a 2×2 max pool before stage 5, global average pool, dropout 0.2.",
         input=(3, 224, 224),
         classes=1000,
-        style=Style(conv_bias=False, batch_norm=True, bn_eps=1e-3, branch3_kernel=3, pool_ceil=True),
+        style=style,
         stages=(
             Stage("b1", (conv("conv1", 64, 7, 2, 3), _maxpool("maxpool1", ceil=True))),
-            Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, p=1), _maxpool("maxpool2", ceil=True))),
+            Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, padding=1), _maxpool("maxpool2", ceil=True))),
             Stage("b3", (*_blocks(3), _maxpool("maxpool3", ceil=True)), repeat="inception"),
             Stage("b4", (*_blocks(4), _maxpool("maxpool4", k=2, ceil=True)), repeat="inception"),
             Stage("b5", (*_blocks(5), AdaptiveAvgPool("avgpool")), repeat="inception"),

@@ -12,7 +12,7 @@ average pool, so the classifier's width follows the input size.
 from __future__ import annotations
 
 from ..blocks import BlockKind, Structure, conv_maker, register_kind
-from ..spec import Block, Branch, Conv, Flatten, Linear, Network, Pool, Stage, Style
+from ..spec import Block, Branch, Flatten, Linear, Network, Pool, Stage, Style
 from . import register_preset
 
 STYLE = Style(conv_bias=True, batch_norm=True, bn_eps=1e-5)
@@ -123,8 +123,7 @@ def _block(name: str, kind: str = "bn-inception") -> Block:
 
 @register_preset("inception-bn", "BN-Inception (Ioffe & Szegedy 2015): BatchNorm after every conv, 3×3 pairs for 5×5, stride-2 blocks")
 def inception_bn() -> Network:
-    def conv(name, out, k, s=1, p=0):
-        return Conv(name, out, (k, k), (s, s), (p, p), bias=True, bn=True, bn_eps=1e-5)
+    conv = conv_maker(STYLE, 1.0)  # stem convs as the blocks' convs
 
     def maxpool(name):
         return Pool(name, "max", (3, 3), (2, 2), ceil_mode=True)
@@ -144,7 +143,7 @@ def inception_bn() -> Network:
                     conv("conv1_7x7_s2", 64, 7, 2, 3),  # 64×112×112
                     maxpool("pool1_3x3_s2"),  # 64×56×56
                     conv("conv2_3x3_reduce", 64, 1),  # 64×56×56
-                    conv("conv2_3x3", 192, 3, p=1),  # 192×56×56
+                    conv("conv2_3x3", 192, 3, padding=1),  # 192×56×56
                     maxpool("pool2_3x3_s2"),  # 192×28×28
                 ),
             ),

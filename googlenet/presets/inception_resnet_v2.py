@@ -211,8 +211,7 @@ def _residual_block(name: str, kind: str, scale: float, act: bool = True, **widt
     "inception-resnet-v2", "timm's Inception-ResNet-v2: 299×299, 10 × A, 20 × B, 10 × C residual blocks with scaled adds"
 )
 def inception_resnet_v2() -> Network:
-    def conv(name, out, k, s=1, p=0):
-        return Conv(name, out, (k, k), (s, s), (p, p), bias=False, bn=True, bn_eps=1e-3)
+    conv = conv_maker(STYLE, 1.0)  # stem convs as the blocks' convs
 
     def maxpool(name):
         return Pool(name, "max", (3, 3), (2, 2))
@@ -240,7 +239,7 @@ def inception_resnet_v2() -> Network:
                 (
                     conv("conv2d_1a", 32, 3, 2),  # 32×149×149
                     conv("conv2d_2a", 32, 3),  # 32×147×147
-                    conv("conv2d_2b", 64, 3, p=1),  # 64×147×147
+                    conv("conv2d_2b", 64, 3, padding=1),  # 64×147×147
                     maxpool("maxpool_3a"),  # 64×73×73
                     conv("conv2d_3b", 80, 1),  # 80×73×73
                     conv("conv2d_4a", 192, 3),  # 192×71×71

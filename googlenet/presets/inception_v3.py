@@ -16,7 +16,6 @@ from ..spec import (
     AuxHead,
     Block,
     Branch,
-    Conv,
     Dropout,
     Flatten,
     Linear,
@@ -251,8 +250,7 @@ def mixed_e(name: str) -> Block:
 
 @register_preset("inception-v3", "torchvision's Inception-v3: 299×299, factorised 7×7 and 1×3|3×1 convs, optional aux head")
 def inception_v3() -> Network:
-    def conv(name, out, k, s=1, p=0):
-        return Conv(name, out, (k, k), (s, s), (p, p), bias=False, bn=True, bn_eps=1e-3)
+    conv = conv_maker(STYLE, 1.0)  # stem convs as the blocks' convs
 
     def maxpool(name):
         return Pool(name, "max", (3, 3), (2, 2))
@@ -283,7 +281,7 @@ def inception_v3() -> Network:
                 (
                     conv("Conv2d_1a_3x3", 32, 3, 2),  # 32×149×149
                     conv("Conv2d_2a_3x3", 32, 3),  # 32×147×147
-                    conv("Conv2d_2b_3x3", 64, 3, p=1),  # 64×147×147
+                    conv("Conv2d_2b_3x3", 64, 3, padding=1),  # 64×147×147
                     maxpool("maxpool1"),  # 64×73×73
                     conv("Conv2d_3b_1x1", 80, 1),  # 80×73×73
                     conv("Conv2d_4a_3x3", 192, 3),  # 192×71×71

@@ -12,7 +12,7 @@ dropout is a training choice there, ``drop_rate``), so neither has this preset.
 from __future__ import annotations
 
 from ..blocks import BlockKind, Structure, conv_maker, register_kind
-from ..spec import AdaptiveAvgPool, Block, Branch, Conv, Flatten, Linear, Network, Pool, Stage, Style
+from ..spec import AdaptiveAvgPool, Block, Branch, Flatten, Linear, Network, Pool, Stage, Style
 from . import register_preset
 
 STYLE = Style(conv_bias=False, batch_norm=True, bn_eps=1e-3)
@@ -294,8 +294,7 @@ def reduction_a(name: str, k: int, l: int, m: int, n: int) -> Block:  # noqa: E7
 
 @register_preset("inception-v4", "timm's Inception-v4: 299×299, a branching stem, 4 × A, 7 × B, 3 × C blocks")
 def inception_v4() -> Network:
-    def conv(name, out, k, s=1, p=0):
-        return Conv(name, out, (k, k), (s, s), (p, p), bias=False, bn=True, bn_eps=1e-3)
+    conv = conv_maker(STYLE, 1.0)  # stem convs as the blocks' convs
 
     def a(i):
         return block(f"inception_a_{i}", "inception-v4-a", branch0=96, branch1=(64, 96), branch2=(64, 96, 96), branch3=96)
@@ -324,7 +323,7 @@ def inception_v4() -> Network:
                 (
                     conv("conv2d_1a", 32, 3, 2),  # 32×149×149
                     conv("conv2d_2a", 32, 3),  # 32×147×147
-                    conv("conv2d_2b", 64, 3, p=1),  # 64×147×147
+                    conv("conv2d_2b", 64, 3, padding=1),  # 64×147×147
                     block("mixed_3a", "inception-v4-mixed-3a", branch1=96),  # 160×73×73
                     block("mixed_4a", "inception-v4-mixed-4a", branch0=(64, 96), branch1=(64, 64, 64, 96)),  # 192×71×71
                     block("mixed_5a", "inception-v4-mixed-5a", branch0=192),  # 384×35×35
