@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from googlenet import analyze
 from googlenet.build import build
 from googlenet.spec import Network
 
@@ -44,3 +45,18 @@ def measure(net: Network) -> Measured:
     for h in hooks:
         h.remove()
     return Measured(params, shapes, flops, aux_flops)
+
+
+def assert_matches_pytorch(net: Network) -> None:
+    """The analysis of ``net`` equals what PyTorch measures on the built module: params, MACs
+    (FLOPs / 2), aux-head MACs and every layer's and block's output shape."""
+    a = analyze(net)
+    m = measure(net)
+    assert a.totals.params == m.params
+    assert 2 * a.totals.macs == m.flops
+    assert 2 * a.totals.aux_macs == m.aux_flops
+    for row in a.layers:
+        assert row.name in m.shapes, f"no module computes {row.name}"
+        assert m.shapes[row.name] == row.out_shape, row.name
+    for group in a.blocks:
+        assert m.shapes[group.name] == group.out_shape, group.name

@@ -17,22 +17,9 @@ from googlenet import config, knobs
 from googlenet.build import build
 from googlenet.presets.googlenet import ALLOCATION
 
-from .judge import measure
+from .judge import assert_matches_pytorch
 
 GOOGLENETS = ("d2l", "googlenet", "googlenet-torchvision")
-
-
-def assert_matches_pytorch(net) -> None:
-    a = analyze(net)
-    m = measure(net)
-    assert a.totals.params == m.params
-    assert 2 * a.totals.macs == m.flops
-    assert 2 * a.totals.aux_macs == m.aux_flops
-    for row in a.layers:
-        assert row.name in m.shapes, f"no module computes {row.name}"
-        assert m.shapes[row.name] == row.out_shape, row.name
-    for group in a.blocks:
-        assert m.shapes[group.name] == group.out_shape, group.name
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,12 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from torch.utils.flop_counter import FlopCounterMode
 
 from googlenet import InputTooSmall, SpecError, analyze, config, get_preset, knobs, preset_names
 from googlenet.blocks import get_kind
 from googlenet.build import build
+
+from .judge import assert_matches_pytorch
 
 FAMILY = ("inception-bn", "inception-v3", "inception-v4", "inception-resnet-v2")
 
@@ -25,43 +26,6 @@ PUBLISHED = [
     ("inception-v4", False, 42_679_816, 12_253_974_624),
     ("inception-resnet-v2", False, 55_843_464, 13_155_794_016),
 ]
-
-
-def measure(net) -> tuple[int, dict[str, tuple[int, ...]], int, int]:
-    """What PyTorch says: params, each analysis row's module output shape, eval-mode MACs, aux MACs."""
-    a = analyze(net)
-    wanted = {r.name for r in a.layers} | {g.name for g in a.blocks}
-    model = build(net, device="meta")
-    params = sum(p.numel() for p in model.parameters())
-    shapes: dict[str, tuple[int, ...]] = {}
-    for name, mod in model.named_modules():
-        if name in wanted:
-            mod.register_forward_hook(lambda m, i, o, name=name: shapes.__setitem__(name, tuple(o.shape[1:])))
-    model.eval()
-    with FlopCounterMode(display=False) as counter:
-        model(torch.empty(1, *net.input, device="meta"))
-    macs = counter.get_total_flops() // 2
-    aux_macs = 0
-    if net.aux_enabled and net.aux:
-        # batch 2: training-mode BatchNorm refuses one value per channel (the aux head ends at 1×1)
-        model.train()
-        with FlopCounterMode(display=False) as counter:
-            model(torch.empty(2, *net.input, device="meta"))
-        aux_macs = counter.get_total_flops() // 4 - macs
-    return params, shapes, macs, aux_macs
-
-
-def assert_matches_pytorch(net) -> None:
-    a = analyze(net)
-    params, shapes, macs, aux_macs = measure(net)
-    assert a.totals.params == params
-    assert a.totals.macs == macs
-    assert a.totals.aux_macs == aux_macs
-    for row in a.layers:
-        assert row.name in shapes, f"no module computes {row.name}"
-        assert shapes[row.name] == row.out_shape, row.name
-    for group in a.blocks:
-        assert shapes[group.name] == group.out_shape, group.name
 
 
 # --- published figures ----------------------------------------------------------------------
