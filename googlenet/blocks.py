@@ -94,6 +94,11 @@ def conv_maker(style: Style, width: float) -> Callable[..., Conv]:
     return conv
 
 
+def maxpool(name: str, k: int = 3, s: int = 2, p: int = 0, ceil: bool = False) -> Pool:
+    """A k×k max pool, stride s, padding p; ``ceil`` rounds the output size up, as Caffe does."""
+    return Pool(name, "max", (k, k), (s, s), (p, p), ceil_mode=ceil)
+
+
 def _pair(v) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
 

@@ -6,7 +6,7 @@ shared by all three; they differ in the stem, normalisation, pooling and head.
 
 from __future__ import annotations
 
-from ..blocks import conv_maker, inception
+from ..blocks import conv_maker, inception, maxpool
 from ..spec import (
     LRN,
     AdaptiveAvgPool,
@@ -39,10 +39,6 @@ def _blocks(stage: int):
     return tuple(inception(name, *c) for name, c in ALLOCATION.items() if name.startswith(f"inception{stage}"))
 
 
-def _maxpool(name: str, k: int = 3, s: int = 2, p: int = 0, ceil: bool = False) -> Pool:
-    return Pool(name, "max", (k, k), (s, s), (p, p), ceil_mode=ceil)
-
-
 @register_preset("d2l", "The lecture's GoogLeNet (Dive into Deep Learning): 1×96×96, 10 classes, no BN")
 def d2l() -> Network:
     style = Style(conv_bias=True, batch_norm=False, branch3_kernel=5)
@@ -56,10 +52,10 @@ def d2l() -> Network:
         classes=10,
         style=style,
         stages=(
-            Stage("b1", (conv("conv1", 64, 7, 2, 3), _maxpool("maxpool1", p=1))),
-            Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, padding=1), _maxpool("maxpool2", p=1))),
-            Stage("b3", (*_blocks(3), _maxpool("maxpool3", p=1)), repeat="inception"),
-            Stage("b4", (*_blocks(4), _maxpool("maxpool4", p=1)), repeat="inception"),
+            Stage("b1", (conv("conv1", 64, 7, 2, 3), maxpool("maxpool1", p=1))),
+            Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, padding=1), maxpool("maxpool2", p=1))),
+            Stage("b3", (*_blocks(3), maxpool("maxpool3", p=1)), repeat="inception"),
+            Stage("b4", (*_blocks(4), maxpool("maxpool4", p=1)), repeat="inception"),
             Stage("b5", (*_blocks(5), AdaptiveAvgPool("avgpool"), Flatten("flatten")), repeat="inception"),
         ),
         head=(Linear("fc"),),
@@ -95,10 +91,10 @@ def googlenet() -> Network:
         classes=1000,
         style=style,
         stages=(
-            Stage("b1", (conv("conv1", 64, 7, 2, 3), _maxpool("maxpool1", ceil=True), LRN("lrn1"))),
-            Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, padding=1), LRN("lrn2"), _maxpool("maxpool2", ceil=True))),
-            Stage("b3", (*_blocks(3), _maxpool("maxpool3", ceil=True)), repeat="inception"),
-            Stage("b4", (*_blocks(4), _maxpool("maxpool4", ceil=True)), repeat="inception"),
+            Stage("b1", (conv("conv1", 64, 7, 2, 3), maxpool("maxpool1", ceil=True), LRN("lrn1"))),
+            Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, padding=1), LRN("lrn2"), maxpool("maxpool2", ceil=True))),
+            Stage("b3", (*_blocks(3), maxpool("maxpool3", ceil=True)), repeat="inception"),
+            Stage("b4", (*_blocks(4), maxpool("maxpool4", ceil=True)), repeat="inception"),
             Stage("b5", (*_blocks(5), Pool("avgpool", "avg", (7, 7), (1, 1))), repeat="inception"),
         ),
         head=(Flatten("flatten"), Dropout("dropout", 0.4), Linear("fc")),
@@ -137,10 +133,10 @@ def googlenet_torchvision() -> Network:
         classes=1000,
         style=style,
         stages=(
-            Stage("b1", (conv("conv1", 64, 7, 2, 3), _maxpool("maxpool1", ceil=True))),
-            Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, padding=1), _maxpool("maxpool2", ceil=True))),
-            Stage("b3", (*_blocks(3), _maxpool("maxpool3", ceil=True)), repeat="inception"),
-            Stage("b4", (*_blocks(4), _maxpool("maxpool4", k=2, ceil=True)), repeat="inception"),
+            Stage("b1", (conv("conv1", 64, 7, 2, 3), maxpool("maxpool1", ceil=True))),
+            Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, padding=1), maxpool("maxpool2", ceil=True))),
+            Stage("b3", (*_blocks(3), maxpool("maxpool3", ceil=True)), repeat="inception"),
+            Stage("b4", (*_blocks(4), maxpool("maxpool4", k=2, ceil=True)), repeat="inception"),
             Stage("b5", (*_blocks(5), AdaptiveAvgPool("avgpool")), repeat="inception"),
         ),
         head=(Flatten("flatten"), Dropout("dropout", 0.2), Linear("fc")),

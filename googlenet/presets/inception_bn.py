@@ -11,7 +11,7 @@ average pool, so the classifier's width follows the input size.
 
 from __future__ import annotations
 
-from ..blocks import BlockKind, Structure, conv_maker, register_kind
+from ..blocks import BlockKind, Structure, conv_maker, maxpool, register_kind
 from ..spec import Block, Branch, Flatten, Linear, Network, Pool, Stage, Style
 from . import register_preset
 
@@ -56,7 +56,7 @@ def _reduction(block: Block, style: Style, width: float, in_channels: int) -> St
                 "branch3x3dbl",
                 (conv("conv1", bd[0], 1), conv("conv2", bd[1], 3, padding=1), conv("conv3", bd[2], 3, stride=2, padding=1)),
             ),
-            Branch("branch_pool", (Pool("pool", "max", (3, 3), (2, 2), ceil_mode=True),)),
+            Branch("branch_pool", (maxpool("pool", ceil=True),)),
         )
     )
 
@@ -125,9 +125,6 @@ def _block(name: str, kind: str = "bn-inception") -> Block:
 def inception_bn() -> Network:
     conv = conv_maker(STYLE, 1.0)  # stem convs as the blocks' convs
 
-    def maxpool(name):
-        return Pool(name, "max", (3, 3), (2, 2), ceil_mode=True)
-
     return Network(
         name="inception-bn",
         description="BN-Inception as in the Caffe model (Cadene's pretrainedmodels port): conv → BN (eps 1e-5) "
@@ -141,10 +138,10 @@ def inception_bn() -> Network:
                 "stem",
                 (
                     conv("conv1_7x7_s2", 64, 7, 2, 3),  # 64×112×112
-                    maxpool("pool1_3x3_s2"),  # 64×56×56
+                    maxpool("pool1_3x3_s2", ceil=True),  # 64×56×56
                     conv("conv2_3x3_reduce", 64, 1),  # 64×56×56
                     conv("conv2_3x3", 192, 3, padding=1),  # 192×56×56
-                    maxpool("pool2_3x3_s2"),  # 192×28×28
+                    maxpool("pool2_3x3_s2", ceil=True),  # 192×28×28
                 ),
             ),
             Stage(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..blocks import BlockKind, Structure, conv_maker, register_kind
+from ..blocks import BlockKind, Structure, conv_maker, maxpool, register_kind
 from ..spec import AdaptiveAvgPool, Block, Branch, Conv, Flatten, Linear, Network, Pool, Stage, Style
 from . import register_preset
 from .inception_v4 import block, reduction_a
@@ -121,7 +121,7 @@ def _mixed_7a(block: Block, style: Style, width: float, in_channels: int) -> Str
                 "branch2",
                 (conv("conv1", b2[0], 1), conv("conv2", b2[1], 3, padding=1), conv("conv3", b2[2], 3, stride=2)),
             ),
-            Branch("branch3", (Pool("pool", "max", (3, 3), (2, 2)),)),
+            Branch("branch3", (maxpool("pool"),)),
         )
     )
 
@@ -212,9 +212,6 @@ def _residual_block(name: str, kind: str, scale: float, act: bool = True, **widt
 )
 def inception_resnet_v2() -> Network:
     conv = conv_maker(STYLE, 1.0)  # stem convs as the blocks' convs
-
-    def maxpool(name):
-        return Pool(name, "max", (3, 3), (2, 2))
 
     def block35(name):
         return _residual_block(name, "inception-resnet-a", 0.17, branch0=32, branch1=(32, 32), branch2=(32, 48, 64))

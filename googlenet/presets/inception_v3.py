@@ -10,7 +10,7 @@ is conv → BatchNorm (eps 0.001) → ReLU without bias; the average pools insid
 
 from __future__ import annotations
 
-from ..blocks import BlockKind, Structure, conv_maker, register_kind
+from ..blocks import BlockKind, Structure, conv_maker, maxpool, register_kind
 from ..spec import (
     AdaptiveAvgPool,
     AuxHead,
@@ -31,10 +31,6 @@ STYLE = Style(conv_bias=False, batch_norm=True, bn_eps=1e-3)
 
 def _avg_pool() -> Pool:
     return Pool("pool", "avg", (3, 3), (1, 1), (1, 1))
-
-
-def _max_pool() -> Pool:
-    return Pool("pool", "max", (3, 3), (2, 2))
 
 
 # --- block kinds ------------------------------------------------------------------------------
@@ -70,7 +66,7 @@ def _b(block: Block, style: Style, width: float, in_channels: int) -> Structure:
                 "branch3x3dbl",
                 (conv("conv1", bd[0], 1), conv("conv2", bd[1], 3, padding=1), conv("conv3", bd[2], 3, stride=2)),
             ),
-            Branch("branch_pool", (_max_pool(),)),
+            Branch("branch_pool", (maxpool("pool"),)),
         )
     )
 
@@ -123,7 +119,7 @@ def _d(block: Block, style: Style, width: float, in_channels: int) -> Structure:
                     conv("conv4", b7[3], 3, stride=2),
                 ),
             ),
-            Branch("branch_pool", (_max_pool(),)),
+            Branch("branch_pool", (maxpool("pool"),)),
         )
     )
 
@@ -251,9 +247,6 @@ def mixed_e(name: str) -> Block:
 @register_preset("inception-v3", "torchvision's Inception-v3: 299×299, factorised 7×7 and 1×3|3×1 convs, optional aux head")
 def inception_v3() -> Network:
     conv = conv_maker(STYLE, 1.0)  # stem convs as the blocks' convs
-
-    def maxpool(name):
-        return Pool(name, "max", (3, 3), (2, 2))
 
     aux = AuxHead(
         "AuxLogits",

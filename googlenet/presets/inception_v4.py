@@ -11,7 +11,7 @@ dropout is a training choice there, ``drop_rate``), so neither has this preset.
 
 from __future__ import annotations
 
-from ..blocks import BlockKind, Structure, conv_maker, register_kind
+from ..blocks import BlockKind, Structure, conv_maker, maxpool, register_kind
 from ..spec import AdaptiveAvgPool, Block, Branch, Flatten, Linear, Network, Pool, Stage, Style
 from . import register_preset
 
@@ -20,10 +20,6 @@ STYLE = Style(conv_bias=False, batch_norm=True, bn_eps=1e-3)
 
 def _avg_pool() -> Pool:
     return Pool("pool", "avg", (3, 3), (1, 1), (1, 1), count_include_pad=False)
-
-
-def _max_pool() -> Pool:
-    return Pool("pool", "max", (3, 3), (2, 2))
 
 
 def _split(conv, out_1x3: int, out_3x1: int) -> tuple[Branch, Branch]:
@@ -40,7 +36,7 @@ def _split(conv, out_1x3: int, out_3x1: int) -> tuple[Branch, Branch]:
 def _mixed_3a(block: Block, style: Style, width: float, in_channels: int) -> Structure:
     conv = conv_maker(style, width)
     (b1,) = block.width("branch1")
-    return Structure(branches=(Branch("branch0", (_max_pool(),)), Branch("branch1", (conv("conv", b1, 3, stride=2),))))
+    return Structure(branches=(Branch("branch0", (maxpool("pool"),)), Branch("branch1", (conv("conv", b1, 3, stride=2),))))
 
 
 def _mixed_4a(block: Block, style: Style, width: float, in_channels: int) -> Structure:
@@ -66,7 +62,7 @@ def _mixed_4a(block: Block, style: Style, width: float, in_channels: int) -> Str
 def _mixed_5a(block: Block, style: Style, width: float, in_channels: int) -> Structure:
     conv = conv_maker(style, width)
     (b0,) = block.width("branch0")
-    return Structure(branches=(Branch("branch0", (conv("conv", b0, 3, stride=2),)), Branch("branch1", (_max_pool(),))))
+    return Structure(branches=(Branch("branch0", (conv("conv", b0, 3, stride=2),)), Branch("branch1", (maxpool("pool"),))))
 
 
 # --- Inception-A/B/C and the two reductions ------------------------------------------------------
@@ -102,7 +98,7 @@ def _reduction_a(block: Block, style: Style, width: float, in_channels: int) -> 
                 "branch1",
                 (conv("conv1", b1[0], 1), conv("conv2", b1[1], 3, padding=1), conv("conv3", b1[2], 3, stride=2)),
             ),
-            Branch("branch2", (_max_pool(),)),
+            Branch("branch2", (maxpool("pool"),)),
         )
     )
 
@@ -155,7 +151,7 @@ def _reduction_b(block: Block, style: Style, width: float, in_channels: int) -> 
                     conv("conv4", b1[3], 3, stride=2),
                 ),
             ),
-            Branch("branch2", (_max_pool(),)),
+            Branch("branch2", (maxpool("pool"),)),
         )
     )
 
