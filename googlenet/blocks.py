@@ -103,6 +103,11 @@ def _pair(v) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
 
 
+def block(name: str, kind: str, **widths: tuple[int, ...] | int) -> Block:
+    """A block from keyword widths in the kind's field order (one number or a tuple each)."""
+    return Block(name, kind, tuple((k, (v,) if isinstance(v, int) else tuple(v)) for k, v in widths.items()))
+
+
 def expand(block: Block, style: Style, width: float, in_channels: int) -> Structure:
     return get_kind(block.kind, f"{block.name}.kind").expand(block, style, width, in_channels)
 

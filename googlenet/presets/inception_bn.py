@@ -11,7 +11,7 @@ average pool, so the classifier's width follows the input size.
 
 from __future__ import annotations
 
-from ..blocks import BlockKind, Structure, conv_maker, maxpool, register_kind
+from ..blocks import BlockKind, Structure, block, conv_maker, maxpool, register_kind
 from ..spec import Block, Branch, Flatten, Linear, Network, Pool, Stage, Style
 from . import register_preset
 
@@ -116,9 +116,9 @@ REDUCTIONS = {"inception_3c": ((128, 160), (64, 96, 96)), "inception_4e": ((128,
 def _block(name: str, kind: str = "bn-inception") -> Block:
     if name in REDUCTIONS:
         b3, bd = REDUCTIONS[name]
-        return Block(name, "bn-inception-reduction", (("branch3x3", b3), ("branch3x3dbl", bd)))
+        return block(name, "bn-inception-reduction", branch3x3=b3, branch3x3dbl=bd)
     b1, b3, bd, bp = ALLOCATION[name]
-    return Block(name, kind, (("branch1x1", (b1,)), ("branch3x3", b3), ("branch3x3dbl", bd), ("branch_pool", (bp,))))
+    return block(name, kind, branch1x1=b1, branch3x3=b3, branch3x3dbl=bd, branch_pool=bp)
 
 
 @register_preset("inception-bn", "BN-Inception (Ioffe & Szegedy 2015): BatchNorm after every conv, 3×3 pairs for 5×5, stride-2 blocks")

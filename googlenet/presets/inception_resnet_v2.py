@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..blocks import BlockKind, Structure, conv_maker, maxpool, register_kind
+from ..blocks import BlockKind, Structure, block, conv_maker, maxpool, register_kind
 from ..spec import AdaptiveAvgPool, Block, Branch, Conv, Flatten, Linear, Network, Pool, Stage, Style
 from . import register_preset
-from .inception_v4 import block, reduction_a
+from .inception_v4 import reduction_a
 
 STYLE = Style(conv_bias=False, batch_norm=True, bn_eps=1e-3)
 

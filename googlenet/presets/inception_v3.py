@@ -10,7 +10,7 @@ is conv → BatchNorm (eps 0.001) → ReLU without bias; the average pools insid
 
 from __future__ import annotations
 
-from ..blocks import BlockKind, Structure, conv_maker, maxpool, register_kind
+from ..blocks import BlockKind, Structure, block, conv_maker, maxpool, register_kind
 from ..spec import (
     AdaptiveAvgPool,
     AuxHead,
@@ -222,23 +222,19 @@ register_kind(
 )
 
 
-def _block(name: str, kind: str, **widths: tuple[int, ...] | int) -> Block:
-    return Block(name, kind, tuple((k, (v,) if isinstance(v, int) else tuple(v)) for k, v in widths.items()))
-
-
 def mixed_a(name: str, pool_features: int) -> Block:
-    return _block(name, "inception-v3-a", branch1x1=64, branch5x5=(48, 64), branch3x3dbl=(64, 96, 96), branch_pool=pool_features)
+    return block(name, "inception-v3-a", branch1x1=64, branch5x5=(48, 64), branch3x3dbl=(64, 96, 96), branch_pool=pool_features)
 
 
 def mixed_c(name: str, channels_7x7: int) -> Block:
     c7 = channels_7x7
-    return _block(
+    return block(
         name, "inception-v3-c", branch1x1=192, branch7x7=(c7, c7, 192), branch7x7dbl=(c7, c7, c7, c7, 192), branch_pool=192
     )
 
 
 def mixed_e(name: str) -> Block:
-    return _block(name, "inception-v3-e", branch1x1=320, branch3x3=(384, 384, 384), branch3x3dbl=(448, 384, 384, 384), branch_pool=192)
+    return block(name, "inception-v3-e", branch1x1=320, branch3x3=(384, 384, 384), branch3x3dbl=(448, 384, 384, 384), branch_pool=192)
 
 
 # --- the preset ---------------------------------------------------------------------------------
@@ -289,7 +285,7 @@ def inception_v3() -> Network:
             Stage(
                 "mixed6",
                 (
-                    _block("Mixed_6a", "inception-v3-b", branch3x3=384, branch3x3dbl=(64, 96, 96)),  # 768×17×17
+                    block("Mixed_6a", "inception-v3-b", branch3x3=384, branch3x3dbl=(64, 96, 96)),  # 768×17×17
                     mixed_c("Mixed_6b", 128),
                     mixed_c("Mixed_6c", 160),
                     mixed_c("Mixed_6d", 160),
@@ -300,7 +296,7 @@ def inception_v3() -> Network:
             Stage(
                 "mixed7",
                 (
-                    _block("Mixed_7a", "inception-v3-d", branch3x3=(192, 320), branch7x7x3=(192, 192, 192, 192)),  # 1280×8×8
+                    block("Mixed_7a", "inception-v3-d", branch3x3=(192, 320), branch7x7x3=(192, 192, 192, 192)),  # 1280×8×8
                     mixed_e("Mixed_7b"),  # 2048×8×8
                     mixed_e("Mixed_7c"),  # 2048×8×8
                 ),

@@ -11,7 +11,7 @@ dropout is a training choice there, ``drop_rate``), so neither has this preset.
 
 from __future__ import annotations
 
-from ..blocks import BlockKind, Structure, conv_maker, maxpool, register_kind
+from ..blocks import BlockKind, Structure, block, conv_maker, maxpool, register_kind
 from ..spec import AdaptiveAvgPool, Block, Branch, Flatten, Linear, Network, Pool, Stage, Style
 from . import register_preset
 
@@ -273,11 +273,6 @@ register_kind(
         ),
     )
 )
-
-
-def block(name: str, kind: str, **widths: tuple[int, ...] | int) -> Block:
-    """A block from keyword widths in the kind's field order (one number or a tuple each)."""
-    return Block(name, kind, tuple((k, (v,) if isinstance(v, int) else tuple(v)) for k, v in widths.items()))
 
 
 def reduction_a(name: str, k: int, l: int, m: int, n: int) -> Block:  # noqa: E741  (the paper's letters)
