@@ -10,10 +10,12 @@ import pytest
 import torch
 
 from googlenet import analyze, checks, get_preset, preset_names
-from googlenet.blocks import KINDS, BlockKind, Structure, conv_maker
+from googlenet.blocks import KINDS
 from googlenet.checks import Check, Latency, TooLargeToRun, check_runnable, measure_latency, torchinfo_check
 from googlenet.knobs import Tweaks, set_width
-from googlenet.spec import Block, Branch, Network
+from googlenet.spec import Block, Network
+
+from .kinds import RESIDUAL_SPLIT
 
 
 def nets() -> list[tuple[str, Network]]:
@@ -47,40 +49,16 @@ def test_torchinfo_agrees_with_every_preset(net):
         assert "did not run" in got["params (total)"].note  # said, not hidden
 
 
-# a residual block with a split branch, independent of the presets
-TEST_KIND = "checks_test_residual_split"
-
-
-def _residual_split(block: Block, style, width: float, in_channels: int) -> Structure:
-    conv = conv_maker(style, width)
-    (a,) = block.width("a")
-    b = block.width("b")
-    split = (
-        Branch("split1", (conv("conv", b[1], (1, 3), padding=(0, 1)),)),
-        Branch("split2", (conv("conv", b[1], (3, 1), padding=(1, 0)),)),
-    )
-    return Structure(
-        branches=(Branch("branch1x1", (conv("conv", a, 1),)), Branch("branch3x3", (conv("conv1", b[0], 1),), split=split)),
-        merge="add",
-        project=conv("project", 1, 1, act=False),
-        scale=block.scale,
-        act=block.act,
-    )
-
-
-TEST_BLOCK_KIND = BlockKind(TEST_KIND, (("a", 1), ("b", 2)), _residual_split, "test residual split", residual=True)
-
-
 @pytest.fixture(autouse=True)
 def _test_kind(monkeypatch):
     """The test kind exists only while this module's tests run (kinds are a global registry)."""
-    monkeypatch.setitem(KINDS, TEST_KIND, TEST_BLOCK_KIND)
+    monkeypatch.setitem(KINDS, RESIDUAL_SPLIT.name, RESIDUAL_SPLIT)
 
 
 def test_torchinfo_agrees_with_residual_split_blocks_and_bn():
     gtv = get_preset("googlenet-torchvision")  # BN, no conv bias
     st = gtv.stages[2]
-    res = Block("res1", TEST_KIND, (("a", (32,)), ("b", (16, 24))), scale=0.3)
+    res = Block("res1", RESIDUAL_SPLIT.name, (("a", (32,)), ("b", (16, 24))), scale=0.3)
     net = replace(gtv, stages=(*gtv.stages[:2], replace(st, items=(res, *st.items)), *gtv.stages[3:]), input=(3, 96, 96))
     result = torchinfo_check(net)
     assert all(c.agrees for c in result), [c for c in result if not c.agrees]

@@ -17,51 +17,22 @@ import pytest
 import torch
 
 from googlenet import analyze, config, get_preset, preset_names
-from googlenet.blocks import KINDS, BlockKind, Structure, conv_maker
+from googlenet.blocks import KINDS
 from googlenet.build import build
 from googlenet.cli import main
 from googlenet.codegen import escape, to_python
 from googlenet.knobs import Tweaks, set_block_count, set_width
-from googlenet.spec import Block, Branch, Network
+from googlenet.spec import Block, Network
+
+from .kinds import RESIDUAL_SPLIT
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
-# --- a residual block with a split branch, independent of the presets ---------------------
-
-TEST_KIND = "codegen_test_residual_split"
-
-
-def _residual_split(block: Block, style, width: float, in_channels: int) -> Structure:
-    conv = conv_maker(style, width)
-    (a,) = block.width("a")
-    b = block.width("b")
-    return Structure(
-        branches=(
-            Branch("branch1x1", (conv("conv", a, 1),)),
-            Branch(
-                "branch3x3",
-                (conv("conv1", b[0], 1),),
-                split=(
-                    Branch("split1", (conv("conv", b[1], (1, 3), padding=(0, 1)),)),
-                    Branch("split2", (conv("conv", b[1], (3, 1), padding=(1, 0)),)),
-                ),
-            ),
-        ),
-        merge="add",
-        project=conv("project", 1, 1, act=False),
-        scale=block.scale,
-        act=block.act,
-    )
-
-
-TEST_BLOCK_KIND = BlockKind(TEST_KIND, (("a", 1), ("b", 2)), _residual_split, "test: residual add over 1×1 | 1×1→(1×3, 3×1)", residual=True)
-
-
 @pytest.fixture(autouse=True)
 def _test_kind(monkeypatch):
     """The test kind exists only while this module's tests run (kinds are a global registry)."""
-    monkeypatch.setitem(KINDS, TEST_KIND, TEST_BLOCK_KIND)
+    monkeypatch.setitem(KINDS, RESIDUAL_SPLIT.name, RESIDUAL_SPLIT)
 
 
 def residual_net() -> Network:
@@ -70,8 +41,8 @@ def residual_net() -> Network:
     d2l = get_preset("d2l")
     b3 = d2l.stages[2]
     extra = (
-        Block("res1", TEST_KIND, (("a", (32,)), ("b", (16, 24))), scale=0.2),
-        Block("res2", TEST_KIND, (("a", (8,)), ("b", (8, 8))), scale=-1.5, act=False),
+        Block("res1", RESIDUAL_SPLIT.name, (("a", (32,)), ("b", (16, 24))), scale=0.2),
+        Block("res2", RESIDUAL_SPLIT.name, (("a", (8,)), ("b", (8, 8))), scale=-1.5, act=False),
     )
     stages = (*d2l.stages[:2], replace(b3, items=extra + b3.items), *d2l.stages[3:])
     return replace(d2l, name="residual", stages=stages, width=0.5, input=(1, 48, 48))
