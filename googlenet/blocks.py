@@ -99,6 +99,15 @@ def maxpool(name: str, k: int = 3, s: int = 2, p: int = 0, ceil: bool = False) -
     return Pool(name, "max", (k, k), (s, s), (p, p), ceil_mode=ceil)
 
 
+def split_1x3_3x1(conv: Callable[..., Conv], out_1x3: int, out_3x1: int) -> tuple[Branch, Branch]:
+    """The 1×3 | 3×1 pair that ends a path of Inception-v3's E and Inception-v4's C blocks;
+    their outputs are concatenated."""
+    return (
+        Branch("split1", (conv("conv", out_1x3, (1, 3), padding=(0, 1)),)),
+        Branch("split2", (conv("conv", out_3x1, (3, 1), padding=(1, 0)),)),
+    )
+
+
 def _pair(v) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
 

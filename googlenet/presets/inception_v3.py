@@ -10,7 +10,7 @@ is conv → BatchNorm (eps 0.001) → ReLU without bias; the average pools insid
 
 from __future__ import annotations
 
-from ..blocks import BlockKind, Structure, block, conv_maker, maxpool, register_kind
+from ..blocks import BlockKind, Structure, block, conv_maker, maxpool, register_kind, split_1x3_3x1
 from ..spec import (
     AdaptiveAvgPool,
     AuxHead,
@@ -124,14 +124,6 @@ def _d(block: Block, style: Style, width: float, in_channels: int) -> Structure:
     )
 
 
-def _split(conv, out_1x3: int, out_3x1: int) -> tuple[Branch, Branch]:
-    """The 1×3 | 3×1 pair that ends a path of kind E; their outputs are concatenated."""
-    return (
-        Branch("split1", (conv("conv", out_1x3, (1, 3), padding=(0, 1)),)),
-        Branch("split2", (conv("conv", out_3x1, (3, 1), padding=(1, 0)),)),
-    )
-
-
 def _e(block: Block, style: Style, width: float, in_channels: int) -> Structure:
     conv = conv_maker(style, width)
     (b1,) = block.width("branch1x1")
@@ -141,11 +133,11 @@ def _e(block: Block, style: Style, width: float, in_channels: int) -> Structure:
     return Structure(
         branches=(
             Branch("branch1x1", (conv("conv", b1, 1),)),
-            Branch("branch3x3", (conv("conv1", b3[0], 1),), split=_split(conv, b3[1], b3[2])),
+            Branch("branch3x3", (conv("conv1", b3[0], 1),), split=split_1x3_3x1(conv, b3[1], b3[2])),
             Branch(
                 "branch3x3dbl",
                 (conv("conv1", bd[0], 1), conv("conv2", bd[1], 3, padding=1)),
-                split=_split(conv, bd[2], bd[3]),
+                split=split_1x3_3x1(conv, bd[2], bd[3]),
             ),
             Branch("branch_pool", (_avg_pool(), conv("conv", bp, 1))),
         )

@@ -11,7 +11,7 @@ dropout is a training choice there, ``drop_rate``), so neither has this preset.
 
 from __future__ import annotations
 
-from ..blocks import BlockKind, Structure, block, conv_maker, maxpool, register_kind
+from ..blocks import BlockKind, Structure, block, conv_maker, maxpool, register_kind, split_1x3_3x1
 from ..spec import AdaptiveAvgPool, Block, Branch, Flatten, Linear, Network, Pool, Stage, Style
 from . import register_preset
 
@@ -20,14 +20,6 @@ STYLE = Style(conv_bias=False, batch_norm=True, bn_eps=1e-3)
 
 def _avg_pool() -> Pool:
     return Pool("pool", "avg", (3, 3), (1, 1), (1, 1), count_include_pad=False)
-
-
-def _split(conv, out_1x3: int, out_3x1: int) -> tuple[Branch, Branch]:
-    """The 1×3 | 3×1 pair that ends a path of Inception-C; their outputs are concatenated."""
-    return (
-        Branch("split1", (conv("conv", out_1x3, (1, 3), padding=(0, 1)),)),
-        Branch("split2", (conv("conv", out_3x1, (3, 1), padding=(1, 0)),)),
-    )
 
 
 # --- the stem's blocks (timm's Mixed3a, Mixed4a, Mixed5a) ----------------------------------------
@@ -165,7 +157,7 @@ def _c(block: Block, style: Style, width: float, in_channels: int) -> Structure:
     return Structure(
         branches=(
             Branch("branch0", (conv("conv", b0, 1),)),
-            Branch("branch1", (conv("conv1", b1[0], 1),), split=_split(conv, b1[1], b1[2])),
+            Branch("branch1", (conv("conv1", b1[0], 1),), split=split_1x3_3x1(conv, b1[1], b1[2])),
             Branch(
                 "branch2",
                 (
@@ -173,7 +165,7 @@ def _c(block: Block, style: Style, width: float, in_channels: int) -> Structure:
                     conv("conv2", b2[1], (3, 1), padding=(1, 0)),
                     conv("conv3", b2[2], (1, 3), padding=(0, 1)),
                 ),
-                split=_split(conv, b2[3], b2[4]),
+                split=split_1x3_3x1(conv, b2[3], b2[4]),
             ),
             Branch("branch3", (_avg_pool(), conv("conv", b3, 1))),
         )
