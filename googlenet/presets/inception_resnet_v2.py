@@ -141,7 +141,6 @@ register_kind(
         ),
     )
 )
-_A_LABELS = (("branch0", ("1×1",)), ("branch1", ("1×1 reduce", "3×3")), ("branch2", ("1×1 reduce", "3×3", "3×3")))
 register_kind(
     BlockKind(
         name="inception-resnet-a",
@@ -150,7 +149,11 @@ register_kind(
         description="Inception-ResNet-A (block35): 1×1 | 1×1→3×3 | 1×1→3×3→3×3, 1×1 projection, scaled residual add",
         residual=True,
         parts=(("branch1", ("reduce", "3x3")), ("branch2", ("reduce", "3x3a", "3x3b"))),
-        labels=_A_LABELS,
+        labels=(
+            ("branch0", ("1×1",)),
+            ("branch1", ("1×1 reduce", "3×3")),
+            ("branch2", ("1×1 reduce", "3×3", "3×3")),
+        ),
     )
 )
 register_kind(
