@@ -38,10 +38,12 @@ def architecture() -> None:
     studio.layer_table(cur.analysis)
 
     st.header("Charts", divider="gray")
-    st.plotly_chart(charts.cost_per_block(cur.analysis), key="main_chart_cost")
+    studio.chart(charts.cost_per_block, cur.net, key="main_chart_cost")
     left, right = st.columns(2)
-    left.plotly_chart(charts.channel_allocation(cur.analysis), key="main_chart_channels")
-    right.plotly_chart(charts.depth_profile(cur.analysis), key="main_chart_depth")
+    with left:
+        studio.chart(charts.channel_allocation, cur.net, key="main_chart_channels")
+    with right:
+        studio.chart(charts.depth_profile, cur.net, key="main_chart_depth")
 
     st.header("Export and import", divider="gray")
     studio.exports(cur, opts)

@@ -18,10 +18,13 @@ knobs are ``main_k_…`` so that they can be re-seeded from the design in one sw
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from googlenet import analyze, config, report
@@ -97,6 +100,18 @@ def torchinfo_checks(net: Network) -> tuple[Check, ...] | None:
 @lru_cache(maxsize=256)
 def block_lesson(net: Network, block: str) -> BlockLesson:
     return lesson(analyze(net), block)
+
+
+@lru_cache(maxsize=48)
+def chart_json(figure: Callable[[Analysis], go.Figure], net: Network) -> str:
+    """A chart of the network's analysis as plotly JSON (a figure is mutable; its text is not)."""
+    return figure(analyze(net)).to_json()
+
+
+def chart(figure: Callable[[Analysis], go.Figure], net: Network, key: str) -> None:
+    """``st.plotly_chart`` of ``figure(analyze(net))``, built once per network, not on every rerun."""
+    # the cached JSON came from a validated figure: rebuilding it needs no second validation
+    st.plotly_chart(go.Figure(json.loads(chart_json(figure, net)), _validate=False), key=key)
 
 
 @lru_cache(maxsize=8)
