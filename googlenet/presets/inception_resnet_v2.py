@@ -68,7 +68,8 @@ def _block35(block: Block, style: Style, width: float, in_channels: int) -> Stru
     )
 
 
-def _block17(block: Block, style: Style, width: float, in_channels: int) -> Structure:
+def _two_paths(block: Block, style: Style, width: float, n: int) -> Structure:
+    """1×1 | 1×1→1×n→n×1, projected and added: block17 has n = 7, block8 n = 3."""
     conv = conv_maker(style, width)
     (b0,) = block.width("branch0")
     b1 = block.width("branch1")
@@ -80,32 +81,20 @@ def _block17(block: Block, style: Style, width: float, in_channels: int) -> Stru
                 "branch1",
                 (
                     conv("conv1", b1[0], 1),
-                    conv("conv2", b1[1], (1, 7), padding=(0, 3)),
-                    conv("conv3", b1[2], (7, 1), padding=(3, 0)),
+                    conv("conv2", b1[1], (1, n), padding=(0, n // 2)),
+                    conv("conv3", b1[2], (n, 1), padding=(n // 2, 0)),
                 ),
             ),
         ),
     )
+
+
+def _block17(block: Block, style: Style, width: float, in_channels: int) -> Structure:
+    return _two_paths(block, style, width, 7)
 
 
 def _block8(block: Block, style: Style, width: float, in_channels: int) -> Structure:
-    conv = conv_maker(style, width)
-    (b0,) = block.width("branch0")
-    b1 = block.width("branch1")
-    return _residual(
-        block,
-        (
-            Branch("branch0", (conv("conv", b0, 1),)),
-            Branch(
-                "branch1",
-                (
-                    conv("conv1", b1[0], 1),
-                    conv("conv2", b1[1], (1, 3), padding=(0, 1)),
-                    conv("conv3", b1[2], (3, 1), padding=(1, 0)),
-                ),
-            ),
-        ),
-    )
+    return _two_paths(block, style, width, 3)
 
 
 def _mixed_7a(block: Block, style: Style, width: float, in_channels: int) -> Structure:
