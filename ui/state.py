@@ -282,7 +282,10 @@ def _num(v: float) -> str:
     return repr(float(v)).removesuffix(".0")
 
 
+@lru_cache(maxsize=16)
 def pack_config(net: Network) -> str:
+    """The ``config`` link parameter of a network (every rerun writes the link and names the
+    downloads from it, so an uploaded network is packed once, not several times a rerun)."""
     return base64.urlsafe_b64encode(zlib.compress(config.dumps(net).encode("utf-8"), 9)).decode("ascii").rstrip("=")
 
 
