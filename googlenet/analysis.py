@@ -78,12 +78,17 @@ class LayerInfo:
         return BYTES_PER_ELEMENT * self.out_elements
 
     @property
+    def kernel_text(self) -> str:
+        """Kernel and stride, e.g. ``1×7 /1`` or ``3×3 /1×2``; empty for concat and add."""
+        if self.kernel is None:
+            return ""
+        sh, sw = self.stride
+        return f"{self.kernel[0]}×{self.kernel[1]} /{sh if sh == sw else f'{sh}×{sw}'}"
+
+    @property
     def label(self) -> str:
         """What the layer is, e.g. ``conv 1×7 /1`` or ``maxpool 3×3 /2``."""
-        if self.kernel is None:
-            return self.kind
-        k = f"{self.kernel[0]}×{self.kernel[1]}"
-        return f"{self.kind} {k} /{self.stride[0] if self.stride[0] == self.stride[1] else f'{self.stride[0]}×{self.stride[1]}'}"
+        return f"{self.kind} {self.kernel_text}" if self.kernel is not None else self.kind
 
 
 @dataclass(frozen=True)
@@ -206,6 +211,14 @@ class _Walker:
         self.block = ""
         self.aux = ""
 
+    def record_row(self, name: str, kind: str, branch: str, in_shape: Shape, out: _State, kernel=None, stride=None,
+                   params: int = 0, macs: int = 0, layer: Layer | None = None) -> None:
+        if self.record:
+            self.rows.append(
+                LayerInfo(name, kind, self.stage, self.block, branch, kernel, stride, in_shape, out.shape,
+                          params, macs, out.rf, out.jump, self.aux, layer)
+            )
+
     # one layer
     def layer(self, layer: Layer, st: _State, prefix: str, branch: str, field: str, scale: bool) -> _State:
         """One layer; ``scale``: apply the width multiplier (stem and aux convs; block convs
@@ -287,33 +300,14 @@ class _Walker:
         else:  # pragma: no cover - validate() refuses unknown layers first
             raise SpecError(field, f"unknown layer {layer!r}")
         _check_size(field, name, params, out)
-        if not self.record:
-            return _State(out, rf, jump, depth)
-        self.rows.append(
-            LayerInfo(
-                name=name,
-                kind=kind,
-                stage=self.stage,
-                block=self.block,
-                branch=branch,
-                kernel=kernel,
-                stride=stride,
-                in_shape=shape,
-                out_shape=out,
-                params=params,
-                macs=macs,
-                receptive_field=rf,
-                jump=jump,
-                aux=self.aux,
-                layer=layer,
-            )
-        )
-        return _State(out, rf, jump, depth)
+        st = _State(out, rf, jump, depth)
+        self.record_row(name, kind, branch, shape, st, kernel, stride, params, macs, layer)
+        return st
 
     def seq(self, layers, st: _State, prefix: str, branch: str, field: str, in_held: bool, scale: bool = False) -> tuple[_State, int]:
         """Run layers in order; returns the state and the bytes of the live output tensor."""
         cur = 0 if in_held else _nbytes(st.shape)
-        for i, layer in enumerate(layers):
+        for layer in layers:
             st = self.layer(layer, st, prefix, branch, f"{field}.{layer.name}", scale)
             if isinstance(layer, (Flatten, Dropout)):
                 continue  # a view / identity at inference: no new tensor
@@ -358,27 +352,9 @@ class _Walker:
         depth = max(o.depth for o in outs)
         nbytes = _nbytes(out)
         self.peak = max(self.peak, self.base + held + nbytes)
-        if not self.record:
-            return _State(out, rf, jump, depth), nbytes
-        self.rows.append(
-            LayerInfo(
-                name=f"{prefix}concat",
-                kind="concat",
-                stage=self.stage,
-                block=self.block,
-                branch=outer,
-                kernel=None,
-                stride=None,
-                in_shape=x.shape,
-                out_shape=out,
-                params=0,
-                macs=0,
-                receptive_field=rf,
-                jump=jump,
-                aux=self.aux,
-            )
-        )
-        return _State(out, rf, jump, depth), nbytes
+        st = _State(out, rf, jump, depth)
+        self.record_row(f"{prefix}concat", "concat", outer, x.shape, st)
+        return st, nbytes
 
     def block_(self, block: Block, x: _State, field: str) -> tuple[_State, int]:
         if len(x.shape) != 3:
@@ -408,31 +384,10 @@ class _Walker:
                 f"to match the block input ({'×'.join(map(str, x.shape))})",
             )
         self.peak = max(self.peak, self.base + pbytes + xbytes)
-        rf = (max(st.rf[0], x.rf[0]), max(st.rf[1], x.rf[1]))
-        depth = max(st.depth, x.depth)
-        if not self.record:
-            self.base = saved
-            return _State(x.shape, rf, st.jump, depth), xbytes
-        self.rows.append(
-            LayerInfo(
-                name=f"{prefix}add",
-                kind="add",
-                stage=self.stage,
-                block=self.block,
-                branch="",
-                kernel=None,
-                stride=None,
-                in_shape=x.shape,
-                out_shape=x.shape,
-                params=0,
-                macs=0,
-                receptive_field=rf,
-                jump=st.jump,
-                aux=self.aux,
-            )
-        )
+        out = _State(x.shape, (max(st.rf[0], x.rf[0]), max(st.rf[1], x.rf[1])), st.jump, max(st.depth, x.depth))
+        self.record_row(f"{prefix}add", "add", "", x.shape, out)
         self.base = saved
-        return _State(x.shape, rf, st.jump, depth), xbytes
+        return out, xbytes
 
 
 def _walk(net: Network, record: bool = True, expanded: dict | None = None) -> tuple[list[LayerInfo], dict[str, tuple], int, int, _State]:
@@ -478,26 +433,26 @@ def _analyze(net: Network) -> Analysis:
     rows, block_io, peak, depth, final = _walk(net)
     main = [r for r in rows if not r.aux]
     aux = [r for r in rows if r.aux]
-    blocks = []
-    for stage in net.stages:
-        for item in stage.items:
-            if isinstance(item, Block):
-                i, o, a, b = block_io[item.name]
-                sub = rows[a:b]
-                blocks.append(Group(item.name, item.kind, stage.name, i, o, sum(r.params for r in sub), sum(r.macs for r in sub), len(sub)))
+
+    def group(name: str, kind: str, stage: str, sub: list[LayerInfo], io: tuple | None = None) -> Group:
+        i, o = io[:2] if io else (sub[0].in_shape, sub[-1].out_shape)
+        return Group(name, kind, stage, i, o, sum(r.params for r in sub), sum(r.macs for r in sub), len(sub))
+
+    def span(name: str) -> list[LayerInfo]:
+        return rows[block_io[name][2] : block_io[name][3]]
+
+    blocks = [
+        group(it.name, it.kind, st.name, span(it.name), block_io[it.name])
+        for st in net.stages
+        for it in st.items
+        if isinstance(it, Block)
+    ]
     stages = []
-    for stage in net.stages:
-        sub = [r for r in main if r.stage == stage.name]
+    for name, kind in [(st.name, "stage") for st in net.stages] + [("head", "head")]:
+        sub = [r for r in main if r.stage == name]
         if sub:
-            stages.append(Group(stage.name, "stage", stage.name, sub[0].in_shape, sub[-1].out_shape, sum(r.params for r in sub), sum(r.macs for r in sub), len(sub)))
-    head_rows = [r for r in main if r.stage == "head"]
-    if head_rows:
-        stages.append(Group("head", "head", "head", head_rows[0].in_shape, head_rows[-1].out_shape, sum(r.params for r in head_rows), sum(r.macs for r in head_rows), len(head_rows)))
-    aux_groups = []
-    for head in net.aux if net.aux_enabled else ():
-        i, o, a, b = block_io[head.name]
-        sub = rows[a:b]
-        aux_groups.append(Group(head.name, "aux", head.name, i, o, sum(r.params for r in sub), sum(r.macs for r in sub), len(sub)))
+            stages.append(group(name, kind, name, sub))
+    aux_groups = [group(h.name, "aux", h.name, span(h.name), block_io[h.name]) for h in (net.aux if net.aux_enabled else ())]
     params_main = sum(r.params for r in main)
     aux_params = sum(r.params for r in aux)
     params = params_main + aux_params
@@ -519,9 +474,7 @@ def _analyze(net: Network) -> Analysis:
 def _fits(net: Network, h: int, w: int, expanded: dict | None = None) -> bool:
     try:
         _walk(replace(net, input=(net.input[0], h, w)), record=False, expanded=expanded)
-    except InputTooSmall:
-        return False
-    except SpecError:
+    except SpecError:  # too small (InputTooSmall), branches that disagree, a size limit
         return False
     return True
 

@@ -17,12 +17,6 @@ def shape_str(shape: tuple[int, ...]) -> str:
     return "×".join(str(s) for s in shape)
 
 
-def kernel_str(row: LayerInfo) -> str:
-    if row.kernel is None:
-        return ""
-    s = row.stride
-    stride = str(s[0]) if s[0] == s[1] else f"{s[0]}×{s[1]}"
-    return f"{row.kernel[0]}×{row.kernel[1]} /{stride}"
 
 
 def mb(n_bytes: int) -> str:
@@ -40,7 +34,7 @@ def table(a: Analysis) -> str:
             (
                 name,
                 r.kind,
-                kernel_str(r),
+                r.kernel_text,
                 shape_str(r.out_shape),
                 f"{r.params:,}" if r.params else "--",
                 f"{r.macs:,}" if r.macs else "--",
