@@ -4,6 +4,7 @@ Pure (pandas only): the pages decide where they go, this module decides what the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import pandas as pd
 
@@ -35,12 +36,11 @@ def count(n: int, units: str = "auto") -> str:
     return si(n)
 
 
-def signed(n: int | float, units: str = "auto") -> str:
-    """A difference with its sign: ``+1.2 M``, ``-3``; zero is ``0``."""
+def signed(n: int, fmt: Callable[[int], str]) -> str:
+    """A difference with its sign, its size written by ``fmt``: ``+1.2 M``, ``-3``; zero is ``0``."""
     if n == 0:
         return "0"
-    text = count(abs(int(n)), units) if isinstance(n, int) else f"{abs(n):,.2f}"
-    return ("+" if n > 0 else "-") + text
+    return ("+" if n > 0 else "-") + fmt(abs(n))
 
 
 def ms(x: float) -> str:
@@ -53,8 +53,7 @@ def times(new: int, old: int) -> str:
     return f"{new / old:.2f}× as built" if old else "—"
 
 
-def mb(n_bytes: int) -> str:
-    return f"{n_bytes / 1e6:,.2f} MB"
+mb = report.mb
 
 
 def shape(s: tuple[int, ...]) -> str:
@@ -78,7 +77,7 @@ def metrics(a: Analysis, origin: Analysis | None, units: str = "auto") -> list[M
         if then is None or now == then:
             return None
         pct = f" ({(now - then) / then:+.1%})" if then else ""
-        return ("+" if now > then else "-") + fmt(abs(now - then)) + pct
+        return signed(now - then, fmt) + pct
 
     aux = f"; aux heads add {t.aux_params:,} params (training only)" if t.aux_params else ""
     return [
@@ -197,8 +196,7 @@ def compare_totals(a: Analysis, b: Analysis, units: str = "auto") -> pd.DataFram
         ("Weights", ta.weights_bytes, tb.weights_bytes, mb),
         ("Peak activations", ta.peak_activation_bytes, tb.peak_activation_bytes, mb),
     ):
-        diff = "0" if va == vb else ("+" if vb > va else "-") + fmt(abs(vb - va))
-        rows.append({"": label, "A": fmt(va), "B": fmt(vb), "B − A": diff, "B / A": f"{vb / va:.2f}×" if va else ""})
+        rows.append({"": label, "A": fmt(va), "B": fmt(vb), "B − A": signed(vb - va, fmt), "B / A": f"{vb / va:.2f}×" if va else ""})
     rows.append(
         {
             "": "Output",
