@@ -46,8 +46,17 @@ st.dataframe(
     },
 )
 
-percent = st.column_config.NumberColumn(format="percent")
-counts = {c: st.column_config.NumberColumn(format="localized") for c in ("Params", "Params instead", "MACs", "MACs instead")}
+
+def swapped(lesson: str, instead: str, params: int, macs: int) -> None:
+    """A lesson's convs against what they replace, and the whole block's cost ``instead``."""
+    counts = {c: st.column_config.NumberColumn(format="localized") for c in ("Params", "Params instead", "MACs", "MACs instead")}
+    counts["MACs saved"] = st.column_config.NumberColumn(format="percent")
+    st.dataframe(tables.swaps(les, lesson), hide_index=True, width="stretch", column_config=counts)
+    left, right = st.columns(2)
+    left.plotly_chart(charts.lesson_bars(les, lesson), key=f"block_chart_{lesson}")
+    right.metric(f"Params {instead}", tables.si(params), tables.times(params, les.params), delta_color="off")
+    right.metric(f"MACs {instead}", tables.si(macs), tables.times(macs, les.macs), delta_color="off")
+
 
 st.header("Lesson 1: the 1×1 reduce", divider="gray")
 if les.reduce:
@@ -55,11 +64,7 @@ if les.reduce:
         "A 1×1 convolution first shrinks the channels, so the larger convolution reads fewer of them. "
         f"Without the reduces, each larger convolution reads all **{les.in_shape[0]}** input channels:"
     )
-    st.dataframe(tables.swaps(les, "reduce"), hide_index=True, width="stretch", column_config={**counts, "MACs saved": percent})
-    left, right = st.columns(2)
-    left.plotly_chart(charts.lesson_bars(les, "reduce"), key="block_chart_reduce")
-    right.metric("Params without the reduces", tables.si(les.params_without_reduce), tables.times(les.params_without_reduce, les.params), delta_color="off")
-    right.metric("MACs without the reduces", tables.si(les.macs_without_reduce), tables.times(les.macs_without_reduce, les.macs), delta_color="off")
+    swapped("reduce", "without the reduces", les.params_without_reduce, les.macs_without_reduce)
 else:
     st.info("No path of this block starts with a 1×1 reduce before a larger convolution.")
 if les.pool_projection is not None:
@@ -75,11 +80,7 @@ if les.factorise:
         "A 1×n convolution followed by an n×1 one sees the same n×n window as one n×n convolution, "
         "and two 3×3 convolutions see a 5×5 window — for fewer params and MACs:"
     )
-    st.dataframe(tables.swaps(les, "factorise"), hide_index=True, width="stretch", column_config={**counts, "MACs saved": percent})
-    left, right = st.columns(2)
-    left.plotly_chart(charts.lesson_bars(les, "factorise"), key="block_chart_factorise")
-    right.metric("Params unfactorised", tables.si(les.params_unfactorised), tables.times(les.params_unfactorised, les.params), delta_color="off")
-    right.metric("MACs unfactorised", tables.si(les.macs_unfactorised), tables.times(les.macs_unfactorised, les.macs), delta_color="off")
+    swapped("factorise", "unfactorised", les.params_unfactorised, les.macs_unfactorised)
 else:
     st.info("This block has no factorised pairs (1×n → n×1, or 3×3 → 3×3); Inception-v3 and later blocks do.")
 st.caption("Counterfactual costs are computed from the same convolutions built in PyTorch (see tests). " + COUNTING_RULE + ".")
