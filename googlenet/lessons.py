@@ -29,6 +29,11 @@ def _k(kernel: tuple[int, int]) -> str:
     return f"{kernel[0]}×{kernel[1]}"
 
 
+def _stride(s: tuple[int, int]) -> str:
+    """``/2``, ``/1×2``; nothing for stride 1."""
+    return "" if s == (1, 1) else f"/{s[0]}" if s[0] == s[1] else f"/{s[0]}×{s[1]}"
+
+
 @dataclass(frozen=True)
 class ConvAt:
     """A conv and the tensor it reads: enough to build it in PyTorch and to count it."""
@@ -58,9 +63,8 @@ class ConvAt:
     @property
     def label(self) -> str:
         """``3×3, 192→128`` (and ``/2`` when strided)."""
-        s = self.conv.stride
-        stride = "" if s == (1, 1) else f" /{s[0]}" if s[0] == s[1] else f" /{s[0]}×{s[1]}"
-        return f"{_k(self.conv.kernel)}{stride}, {self.in_shape[0]}→{self.conv.out}"
+        stride = _stride(self.conv.stride)
+        return f"{_k(self.conv.kernel)}{' ' + stride if stride else ''}, {self.in_shape[0]}→{self.conv.out}"
 
 
 def _at(row: LayerInfo) -> ConvAt:
@@ -172,20 +176,28 @@ def _path_names(rows: list[LayerInfo]) -> list[str]:
 
 def _row_label(r: LayerInfo) -> str:
     if r.kind == "conv":
-        s = r.stride
-        return _k(r.kernel) + ("" if s == (1, 1) else f"/{s[0]}" if s[0] == s[1] else f"/{s[0]}×{s[1]}")
+        return _k(r.kernel) + _stride(r.stride)
     if r.kind in ("maxpool", "avgpool"):
         return f"{_k(r.kernel)} {r.kind[:3]}"
     return r.kind
 
 
+def _trunk(rows: list[LayerInfo], name: str) -> list[LayerInfo]:
+    """The path's own layers, before any split and without its split's concat."""
+    return [r for r in rows if r.branch == name and r.kind != "concat"]
+
+
+def _sub_paths(rows: list[LayerInfo], name: str) -> list[str]:
+    """The names of the paths a path splits into (``split1``, ``split2``), if it splits."""
+    return _path_names([replace(r, branch=r.branch[len(name) + 1 :]) for r in rows if r.branch.startswith(name + ".")])
+
+
 def _path_label(rows: list[LayerInfo], name: str) -> str:
-    trunk = [r for r in rows if r.branch == name and r.kind != "concat"]
-    parts = [_row_label(r) for r in trunk]
-    subs = _path_names([replace(r, branch=r.branch[len(name) + 1 :]) for r in rows if r.branch.startswith(name + ".")])
+    parts = [_row_label(r) for r in _trunk(rows, name)]
+    subs = _sub_paths(rows, name)
     if subs:
         split = [
-            " → ".join(_row_label(r) for r in rows if r.branch == f"{name}.{s}" and r.kind != "concat") for s in subs
+            " → ".join(_row_label(r) for r in _trunk(rows, f"{name}.{s}")) for s in subs
         ]
         parts.append("(" + " | ".join(split) + ")")
     return " → ".join(parts)
@@ -194,8 +206,11 @@ def _path_label(rows: list[LayerInfo], name: str) -> str:
 def paths(a: Analysis, block: str) -> tuple[Path, ...]:
     """The block's parallel paths with their cost and output channels."""
     rows = _block_rows(a, block)
+    return _paths(a, block, rows, _path_names(rows))
+
+
+def _paths(a: Analysis, block: str, rows: list[LayerInfo], names: list[str]) -> tuple[Path, ...]:
     spec = a.network.block(block)
-    names = _path_names(rows)
     fields = [f for f, _ in get_kind(spec.kind).fields]
     by_field = dict(zip(names, fields)) if len(fields) == len(names) else {n: n if n in fields else "" for n in names}
     outs = {}
@@ -225,7 +240,7 @@ def paths(a: Analysis, block: str) -> tuple[Path, ...]:
 def _reduce_swaps(rows: list[LayerInfo], names: list[str], block_in: Shape3) -> list[Swap]:
     swaps = []
     for name in names:
-        trunk = [r for r in rows if r.branch == name and r.kind != "concat"]
+        trunk = _trunk(rows, name)
         if not trunk or trunk[0].kind != "conv":
             continue
         first = trunk[0]
@@ -235,7 +250,7 @@ def _reduce_swaps(rows: list[LayerInfo], names: list[str], block_in: Shape3) -> 
             readers = [trunk[1]]
         else:  # the 1×1 feeds a split: every sub-path's first layer reads it
             readers = []
-            for sub in _path_names([replace(r, branch=r.branch[len(name) + 1 :]) for r in rows if r.branch.startswith(name + ".")]):
+            for sub in _sub_paths(rows, name):
                 sub_rows = [r for r in rows if r.branch == f"{name}.{sub}"]
                 if sub_rows:
                     readers.append(sub_rows[0])
@@ -264,7 +279,7 @@ def _factor_kernel(a: LayerInfo, b: LayerInfo) -> tuple[int, int] | None:
 def _factor_swaps(rows: list[LayerInfo], names: list[str]) -> list[Swap]:
     swaps = []
     for name in names:
-        trunk = [r for r in rows if r.branch == name and r.kind != "concat"]
+        trunk = _trunk(rows, name)
         i = 0
         while i + 1 < len(trunk):
             a, b = trunk[i], trunk[i + 1]
@@ -294,7 +309,7 @@ def lesson(a: Analysis, block: str) -> BlockLesson:
     kind = get_kind(spec.kind)
     pool_projection = None
     for name in names:
-        trunk = [r for r in rows if r.branch == name and r.kind != "concat"]
+        trunk = _trunk(rows, name)
         if len(trunk) == 2 and trunk[0].kind in ("maxpool", "avgpool") and trunk[1].kind == "conv" and trunk[1].kernel == (1, 1):
             pool_projection = (trunk[1].out_shape[0], trunk[0].out_shape[0])
     return BlockLesson(
@@ -305,7 +320,7 @@ def lesson(a: Analysis, block: str) -> BlockLesson:
         out_shape=group.out_shape,
         params=group.params,
         macs=group.macs,
-        paths=paths(a, block),
+        paths=_paths(a, block, rows, names),
         reduce=tuple(_reduce_swaps(rows, names, group.in_shape)),
         factorise=tuple(_factor_swaps(rows, names)),
         pool_projection=pool_projection,
