@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import statistics
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from tests.browser.driver import launch
 
 from .report import Section, table
 from .server import Server
 from .timing import fmt_time
 
 TITLE = "6. Slider to redrawn diagram, in a browser"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 DIAGRAM = "[data-testid=stIFrame]"  # the main diagram: our SVG in an iframe's srcdoc
 TIMEOUT_MS = 60_000
@@ -64,11 +64,8 @@ def chromium():
     """A headless Debian Chromium driven by Playwright."""
     from playwright.sync_api import sync_playwright
 
-    exe = shutil.which("chromium")
-    if exe is None:
-        raise RuntimeError("no `chromium` on the PATH (make system-browser installs it)")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        browser = launch(p)
         try:
             yield browser
         finally:

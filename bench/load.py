@@ -26,7 +26,6 @@ import base64
 import os
 import random
 import re
-import shutil
 import statistics
 import sys
 import time
@@ -35,11 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from tests.browser.driver import CHROMIUM_ARGS, chromium_path, vm
+
 TITLE = "8. Many sessions at once"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run",
-]
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT_MS = 120_000
 STAGE = "b4"  # d2l's b4 has 5 blocks; its slider goes from 0 to 10
@@ -376,9 +373,7 @@ def _lower_priority(niceness: int, spare: int | None) -> None:
 async def _sessions(url: str, todo: list[Plan], expected: dict, think, time_budget: float, stagger: float, light: bool, niceness: int, spare: int | None, on_open) -> list[SessionResult]:
     from playwright.async_api import async_playwright
 
-    exe = shutil.which("chromium")
-    if exe is None:
-        raise RuntimeError("no `chromium` on the PATH; `make system-browser` installs Debian's")
+    exe = chromium_path()
     deadline = time.monotonic() + time_budget
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
@@ -404,14 +399,6 @@ def sessions(url: str, todo: list[Plan], think=THINK_S, time_budget: float = 600
 
 
 # --- the figures ------------------------------------------------------------------------------------
-
-
-def _vm(pid: int, field_: str = "VmRSS") -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field_ + ":"):
-                return int(line.split()[1]) * 1024
-    raise KeyError(field_)
 
 
 def _cpu_s(pid: int) -> float:
@@ -567,15 +554,15 @@ def measure(url: str, pid: int, n: int = 20, moves: int = 10, think=THINK_S, tim
     """One session alone, then ``n`` at once, against the server at ``url`` (process ``pid``).
     CPU is counted from the first move on (page loads left out)."""
     t0 = time.monotonic()
-    rss_start = _vm(pid)
+    rss_start = vm(pid)
     marks = []
     single = sessions(url, plans(1, moves, SINGLE_C1), think, time_budget, light=light, niceness=niceness, spare=pid, on_open=lambda: marks.append(Usage.mark(pid)))
     single_usage = Usage.since(pid, marks[-1])
-    rss_single = _vm(pid)
+    rss_single = vm(pid)
     left = max(60.0, time_budget - (time.monotonic() - t0))
     crowd = sessions(url, plans(n, moves, SINGLE_C1 + 1), think, left, light=light, niceness=niceness, spare=pid, on_open=lambda: marks.append(Usage.mark(pid)))
     crowd_usage = Usage.since(pid, marks[-1])
-    return Figures(n, moves, light, niceness, single, crowd, rss_start, rss_single, _vm(pid), _vm(pid, "VmHWM"), single_usage, crowd_usage)
+    return Figures(n, moves, light, niceness, single, crowd, rss_start, rss_single, vm(pid), vm(pid, "VmHWM"), single_usage, crowd_usage)
 
 
 # --- the bench section and the command ---------------------------------------------------------------
