@@ -47,6 +47,11 @@ BYTES_PER_ELEMENT = 4  # fp32
 Shape = tuple[int, ...]
 
 
+def shape_str(shape: Shape) -> str:
+    """``(64, 24, 24)`` → ``64×24×24``."""
+    return "×".join(str(s) for s in shape)
+
+
 @dataclass(frozen=True)
 class LayerInfo:
     name: str  # qualified: "inception4a.branch2.conv2"
@@ -125,10 +130,6 @@ class Totals:
     @property
     def flops(self) -> int:
         return 2 * self.macs
-
-    @property
-    def aux_flops(self) -> int:
-        return 2 * self.aux_macs
 
 
 @dataclass(frozen=True)
@@ -288,7 +289,7 @@ class _Walker:
         elif isinstance(layer, Linear):
             if len(shape) != 1:
                 raise SpecError(
-                    field, f"{name} needs a flat input; add a flatten before it (got {'×'.join(map(str, shape))})"
+                    field, f"{name} needs a flat input; add a flatten before it (got {shape_str(shape)})"
                 )
             out_f = net.classes if layer.out is None else layer.out
             if self.record:
@@ -338,7 +339,7 @@ class _Walker:
             raise SpecError(field, f"{prefix.rstrip('.')} needs a C×H×W input")
         sizes = {o.shape[1:] for o in outs}
         if len(sizes) != 1:
-            desc = ", ".join(f"{'×'.join(map(str, o.shape[1:]))}" for o in outs)
+            desc = ", ".join(shape_str(o.shape[1:]) for o in outs)
             raise ShapeMismatch(
                 field,
                 f"{prefix.rstrip('.')}: branches produce different spatial sizes ({desc}); they cannot be concatenated",
@@ -380,8 +381,8 @@ class _Walker:
         if st.shape != x.shape:
             raise SpecError(
                 field,
-                f"{block.name}: the residual add needs the branches' projection ({'×'.join(map(str, st.shape))}) "
-                f"to match the block input ({'×'.join(map(str, x.shape))})",
+                f"{block.name}: the residual add needs the branches' projection ({shape_str(st.shape)}) "
+                f"to match the block input ({shape_str(x.shape)})",
             )
         self.peak = max(self.peak, self.base + pbytes + xbytes)
         out = _State(x.shape, (max(st.rf[0], x.rf[0]), max(st.rf[1], x.rf[1])), st.jump, max(st.depth, x.depth))

@@ -24,7 +24,7 @@ from typing import Callable
 
 import torch
 
-from .analysis import Analysis, LayerInfo, analyze
+from .analysis import Analysis, LayerInfo, analyze, shape_str
 from .build import build
 from .spec import Conv, Linear, Network
 
@@ -60,7 +60,7 @@ def _summary(model: torch.nn.Module, shape: tuple[int, ...], mode: str, device: 
 
 
 def _shape(shape) -> str:
-    return "×".join(str(s) for s in shape) if shape else "-"
+    return shape_str(shape) if shape else "-"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from . import blocks as _blocks
-from .analysis import Analysis, Group, LayerInfo
+from .analysis import Analysis, Group, LayerInfo, shape_str
 from .spec import AuxHead, Block, Branch, SpecError, Stage
 
 LEVELS = ("stages", "blocks", "layers")
@@ -220,10 +220,6 @@ def si(n: float) -> str:
             s = f"{n / div:.3g}"
             return (s if "e" not in s else f"{n / div:.0f}") + unit
     return f"{n:.3g}" if isinstance(n, float) else str(n)
-
-
-def shape_str(shape: tuple[int, ...]) -> str:
-    return "×".join(str(s) for s in shape)
 
 
 def _visible(ch: str) -> str:

@@ -5,16 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
-from .analysis import Analysis, LayerInfo
+from .analysis import Analysis, LayerInfo, shape_str
 
 COUNTING_RULE = (
     "MACs = multiply-accumulates of conv and linear layers (bias, BatchNorm, activations, "
     "pooling and concat not counted); FLOPs = 2 × MACs; bytes are fp32, batch 1"
 )
-
-
-def shape_str(shape: tuple[int, ...]) -> str:
-    return "×".join(str(s) for s in shape)
 
 
 
