@@ -18,16 +18,17 @@ from .judge import assert_matches_pytorch, measure
 
 FAMILY = ("inception-bn", "inception-v3", "inception-v4", "inception-resnet-v2")
 
-# name, aux heads on, params (1000 classes), GMACs of one inference pass at the default input.
-# Params: torchvision's Inception_V3_Weights num_params (v3 with aux) and the weight counts
-# Cadene's pretrained-models and imgclsmob publish (the others). GMACs, where published, as
-# published: torchvision's _ops 5.713 for v3, timm's model card 13.2 for Inception-ResNet-v2.
+# name, aux heads on, params (1000 classes), MACs of one inference pass at the default input
+# (conv + linear multiply-accumulates of the reference
+# implementations), GMACs where published: torchvision's _ops 5.713 for v3, timm's model
+# card 13.2 for Inception-ResNet-v2. Params: torchvision's Inception_V3_Weights num_params (v3
+# with aux) and the weight counts Cadene's pretrained-models and imgclsmob publish (the others).
 PUBLISHED = [
-    ("inception-bn", False, 11_295_240, None),
-    ("inception-v3", False, 23_834_568, "5.713"),
-    ("inception-v3", True, 27_161_264, "5.713"),
-    ("inception-v4", False, 42_679_816, None),
-    ("inception-resnet-v2", False, 55_843_464, "13.2"),
+    ("inception-bn", False, 11_295_240, 2_032_600_064, None),
+    ("inception-v3", False, 23_834_568, 5_713_216_096, "5.713"),
+    ("inception-v3", True, 27_161_264, 5_713_216_096, "5.713"),
+    ("inception-v4", False, 42_679_816, 12_253_974_624, None),
+    ("inception-resnet-v2", False, 55_843_464, 13_155_794_016, "13.2"),
 ]
 
 
@@ -38,13 +39,13 @@ def test_family_follows_googlenet_in_the_picker():
     assert preset_names()[-4:] == list(FAMILY)
 
 
-@pytest.mark.parametrize("name, aux, params, gmacs", PUBLISHED)
-def test_published_params_and_macs(name, aux, params, gmacs):
+@pytest.mark.parametrize("name, aux, params, macs, gmacs", PUBLISHED)
+def test_published_params_and_macs(name, aux, params, macs, gmacs):
     net = replace(get_preset(name), aux_enabled=aux)
     assert net.input == ((3, 224, 224) if name == "inception-bn" else (3, 299, 299))
     t = analyze(net).totals
-    assert t.params == params
-    assert t.macs == measure(net).flops // 2  # exact: PyTorch's FlopCounterMode, halved
+    assert (t.params, t.macs) == (params, macs)
+    assert t.macs == measure(net).flops // 2  # and PyTorch's FlopCounterMode, halved, agrees
     if gmacs is not None:
         digits = len(gmacs.partition(".")[2])
         assert f"{t.macs / 1e9:.{digits}f}" == gmacs
@@ -56,10 +57,10 @@ def test_v3_aux_head_is_counted_apart_from_inference():
     # torchvision's InceptionAux on 768×17×17: 5×5/3 avg pool → 1×1 conv 128 at 5×5 → 5×5 conv 768 → fc
     assert on.aux_macs == 768 * 128 * 5 * 5 + 128 * 768 * 5 * 5 + 768 * 1000
     assert on.aux_params == 27_161_264 - 23_834_568
-    assert on.macs == off.macs == measure(get_preset("inception-v3")).flops // 2
+    assert on.macs == off.macs == 5_713_216_096 == measure(get_preset("inception-v3")).flops // 2
 
 
-@pytest.mark.parametrize("name, aux", [(n, a) for n, a, _, _ in PUBLISHED])
+@pytest.mark.parametrize("name, aux", [(n, a) for n, a, _, _, _ in PUBLISHED])
 def test_preset_matches_pytorch(name, aux):
     assert_matches_pytorch(replace(get_preset(name), aux_enabled=aux))
 
