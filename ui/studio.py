@@ -182,10 +182,25 @@ def forget(prefix: str) -> None:
         del st.session_state[key]
 
 
-def seed(key: str, value) -> None:
-    """Give a widget its value from the design unless the widget already holds one."""
-    if key not in st.session_state:
-        st.session_state[key] = value
+def knob(key: str, value) -> dict:
+    """``value=`` for a widget that shows the design: ``st.slider(…, **knob(key, n), key=key)``.
+
+    On every run but one the widget is given the design's value, so it always carries it: a
+    widget whose code reaches the browser only after a later rerun (a slow computer, a busy
+    server) shows the design, not its minimum, and the next move does not send that minimum
+    back as a change. The one run is the first for the key (a new session, or a reseed that
+    forgot it): then the value goes through session state, which also tells a widget already
+    on screen to show it, and the widget keeps its own default that run (Streamlit warns
+    about a widget given a value both ways)."""
+    if key in st.session_state:
+        return {"value": value}
+    st.session_state[key] = value
+    return {}
+
+
+def option(key: str, options: list, value) -> dict:
+    """``knob`` for a selectbox: ``index=`` of ``value`` among ``options``."""
+    return {"index": options.index(value)} if knob(key, value) else {}
 
 
 @dataclass(frozen=True)
@@ -294,10 +309,10 @@ def _pick_preset() -> None:
 def preset_picker() -> None:
     d = st.session_state.design
     options = ([UPLOADED] if d.base is not None else []) + preset_names()
-    seed(KNOB + "preset", UPLOADED if d.base is not None else d.preset)
     st.selectbox(
         "Preset",
         options,
+        **option(KNOB + "preset", options, UPLOADED if d.base is not None else d.preset),
         key=KNOB + "preset",
         format_func=lambda o: f"{d.base.name} (uploaded)" if o == UPLOADED and d.base is not None else o,
         on_change=_pick_preset,
@@ -318,33 +333,30 @@ def input_knobs() -> None:
     d = st.session_state.design
     net = knob_net(d)
     c, h, w = net.input
-    seed(KNOB + "channels", c)
-    seed(KNOB + "height", h)
-    seed(KNOB + "width", w)
-    seed(KNOB + "classes", net.classes)
 
     def shape(d: Design, _value) -> Design:
         ss = st.session_state
         return state.with_input(d, (ss[KNOB + "channels"], ss[KNOB + "height"], ss[KNOB + "width"]))
 
     cols = st.columns(3)
-    cols[0].number_input("Channels", 1, L.MAX_INPUT_CHANNELS, key=KNOB + "channels", on_change=_on(KNOB + "channels", shape))
-    cols[1].number_input("Height", 1, L.MAX_INPUT_SIZE, key=KNOB + "height", on_change=_on(KNOB + "height", shape))
-    cols[2].number_input("Width", 1, L.MAX_INPUT_SIZE, key=KNOB + "width", on_change=_on(KNOB + "width", shape))
-    st.number_input("Classes", 1, L.MAX_CLASSES, key=KNOB + "classes", on_change=_on(KNOB + "classes", state.with_classes))
+    k = KNOB
+    cols[0].number_input("Channels", 1, L.MAX_INPUT_CHANNELS, **knob(k + "channels", c), key=k + "channels", on_change=_on(k + "channels", shape))
+    cols[1].number_input("Height", 1, L.MAX_INPUT_SIZE, **knob(k + "height", h), key=k + "height", on_change=_on(k + "height", shape))
+    cols[2].number_input("Width", 1, L.MAX_INPUT_SIZE, **knob(k + "width", w), key=k + "width", on_change=_on(k + "width", shape))
+    st.number_input("Classes", 1, L.MAX_CLASSES, **knob(k + "classes", net.classes), key=k + "classes", on_change=_on(k + "classes", state.with_classes))
     if d.origin().aux:
-        seed(KNOB + "aux", net.aux_enabled)
         st.toggle(
             "Aux heads",
+            **knob(KNOB + "aux", net.aux_enabled),
             key=KNOB + "aux",
             on_change=_on(KNOB + "aux", state.with_aux),
             help="GoogLeNet's auxiliary classifiers: they add params and run only in training.",
         )
-    seed(KNOB + "multiplier", float(net.width))
     st.slider(
         "Width multiplier",
         min(0.25, net.width),
         max(2.0, net.width),
+        **knob(KNOB + "multiplier", float(net.width)),
         step=0.05,
         key=KNOB + "multiplier",
         on_change=_on(KNOB + "multiplier", state.with_width_multiplier),
@@ -363,11 +375,11 @@ def count_knobs() -> None:
         key = f"{KNOB}count_{s.name}"
         n = block_count(net, s.name)
         n0 = block_count(origin, s.name)
-        seed(key, n)
         st.slider(
             f"{s.name} blocks",
             0,
             min(L.MAX_BLOCKS_PER_STAGE, max(2 * n0, n0 + 4, n)),
+            **knob(key, n),
             key=key,
             on_change=_on(key, lambda d, v, name=s.name: state.with_count(d, name, v)),
             help=f"{s.repeat} blocks; the preset has {n0}. Added blocks copy the stage's last block; "
@@ -405,15 +417,15 @@ def width_knobs() -> None:
                         return state.with_block_width(d, block, name, [st.session_state[k] for k in keys])
 
                     for i, (key, value, label) in enumerate(zip(keys, b.width(name), part_labels(kind, name))):
-                        seed(key, value)
-                        st.slider(f"{name} · {label}", 1, _slider_max(origin, b.kind, name, i, value), key=key, on_change=_on(key, widths))
+                        top = _slider_max(origin, b.kind, name, i, value)
+                        st.slider(f"{name} · {label}", 1, top, **knob(key, value), key=key, on_change=_on(key, widths))
                 if kind.residual:
                     key = f"{KNOB}scale_{b.name}"
-                    seed(key, float(b.scale))
                     st.slider(
                         "residual scale",
                         min(0.0, b.scale),
                         max(1.0, b.scale),
+                        **knob(key, float(b.scale)),
                         step=0.01,
                         key=key,
                         on_change=_on(key, lambda d, v, block=b.name: state.with_scale(d, block, v)),
@@ -657,7 +669,6 @@ def compare_side(side: str) -> Analysis | None:
     d = compare_design(side)
     p = f"compare_{side}_"
     options = ([UPLOADED] if d.base is not None else []) + preset_names()
-    seed(p + "preset", UPLOADED if d.base is not None else d.preset)
 
     def pick() -> None:
         choice = st.session_state[p + "preset"]
@@ -665,13 +676,11 @@ def compare_side(side: str) -> Analysis | None:
             _compare_set(side, state.from_preset(choice))
 
     st.selectbox(
-        f"Network {side.upper()}", options, key=p + "preset", on_change=pick,
+        f"Network {side.upper()}", options, **option(p + "preset", options, UPLOADED if d.base is not None else d.preset),
+        key=p + "preset", on_change=pick,
         format_func=lambda o: f"{d.base.name} (uploaded)" if o == UPLOADED and d.base is not None else o,
     )
     net = knob_net(d)
-    seed(p + "height", net.input[1])
-    seed(p + "width", net.input[2])
-    seed(p + "multiplier", float(net.width))
 
     def change(make):
         def callback() -> None:
@@ -685,10 +694,10 @@ def compare_side(side: str) -> Analysis | None:
 
     cols = st.columns(3)
     size = lambda d: state.with_input(d, (net.input[0], st.session_state[p + "height"], st.session_state[p + "width"]))  # noqa: E731
-    cols[0].number_input("Height", 1, L.MAX_INPUT_SIZE, key=p + "height", on_change=change(size))
-    cols[1].number_input("Width", 1, L.MAX_INPUT_SIZE, key=p + "width", on_change=change(size))
+    cols[0].number_input("Height", 1, L.MAX_INPUT_SIZE, **knob(p + "height", net.input[1]), key=p + "height", on_change=change(size))
+    cols[1].number_input("Width", 1, L.MAX_INPUT_SIZE, **knob(p + "width", net.input[2]), key=p + "width", on_change=change(size))
     cols[2].number_input(
-        "Width multiplier", L.MIN_WIDTH, L.MAX_WIDTH, step=0.05, key=p + "multiplier",
+        "Width multiplier", L.MIN_WIDTH, L.MAX_WIDTH, **knob(p + "multiplier", float(net.width)), step=0.05, key=p + "multiplier",
         on_change=change(lambda d: state.with_width_multiplier(d, st.session_state[p + "multiplier"])),
     )
     st.button(

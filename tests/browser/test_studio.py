@@ -253,12 +253,6 @@ def test_a_too_small_input_names_the_layer_and_the_smallest_size_then_recovers(a
     assert_clean(app)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: the knobs are made without a value of their own (their default is their minimum) and get the "
-    "design's value only through session state in the first run; a knob first drawn after a later run shows its "
-    "minimum, and the next move sends it back as a change",
-)
 def test_knobs_drawn_late_show_the_design_and_the_next_move_keeps_it(app):
     """On a slow computer or a busy server the sidebar's widget code can arrive after the user
     has already touched the page: here the slider's and number input's code is held back
