@@ -804,7 +804,7 @@ def test_the_largest_network_the_limits_allow_stays_quick(monkeypatch):
     assert len(walks) - 1 <= 2 + 2 * 8, walks
 
 
-def test_branches_that_cannot_meet_at_the_end_of_the_largest_network_stay_quick():
+def test_branches_that_cannot_meet_at_the_end_of_the_largest_network_stay_quick(monkeypatch):
     # strides 64 × 16 in the stem, then 600-odd blocks, then BN-Inception's reduction block, whose
     # branches agree on only half the inputs: at 2,560 the nearest working inputs are 512 away
     doc = json.loads(largest_config())
@@ -815,17 +815,19 @@ def test_branches_that_cannot_meet_at_the_end_of_the_largest_network_stay_quick(
     ]}
     doc["stages"][-1]["items"][-1] = next(it for s in bn["stages"] for it in s["items"] if it.get("kind") == "bn-inception-reduction")
     net = config.loads(json.dumps(doc))
-    with time_limit(60):
-        t0 = time.perf_counter()
+    walks = []
+    walk = googlenet.analysis._walk
+    monkeypatch.setattr(googlenet.analysis, "_walk", lambda net, **kw: walks.append(net.input) or walk(net, **kw))
+    with time_limit(60):  # a guard against a hang, not a speed target (those live in bench/)
         analyze(replace(net, input=(3, 2048, 2048)))
-        seconds = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        assert len(walks) == 1
         with pytest.raises(SpecError) as err:
             analyze(replace(net, input=(3, 2560, 2560)))
-        search = time.perf_counter() - t0
     assert_names_a_field(err.value)
     assert "cannot be concatenated" in str(err.value)
-    assert search < 10 * seconds, (seconds, search)  # both measured under the same load
+    # the search for the nearest working sizes stops after a few dozen walks of this network;
+    # stepping out to its default reach of 256 each way would walk it up to 512 times
+    assert 2 <= len(walks) - 1 <= 40, len(walks)
 
 
 # --- 6. caches ----------------------------------------------------------------------------------
