@@ -467,7 +467,7 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
                 t = replace(t, scales=(*t.scales, (block, _parse_float(q[key], -100.0, 100.0))))
                 continue
             parts = q[key].split(",")
-            value = tuple(_parse_int(p.strip(), 0, 10**9) for p in parts)
+            value = tuple(_parse_int(p.strip(), 1, L.MAX_CHANNELS) for p in parts)
             knobs.set_width(counted, block, name, value)
         except (ValueError, SpecError) as err:
             drop(key, str(err))
