@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from googlenet.analysis import Analysis
+from googlenet.analysis import Analysis, shape_str
 from googlenet.lessons import BlockLesson, paths
 
 from .tables import si
@@ -86,13 +86,14 @@ def depth_profile(a: Analysis) -> go.Figure:
     trunk = [r for r in a.layers if not r.aux and not r.branch and (not r.block or r.kind in ("concat", "add"))]
     xs = ["input"] + [r.block or r.name for r in trunk]
     shapes = [tuple(a.network.input)] + [r.out_shape for r in trunk]
-    hover = [f"{x}<br>{'×'.join(map(str, s))}" for x, s in zip(xs, shapes)]
+    hover = [f"{x}<br>{shape_str(s)}" for x, s in zip(xs, shapes)]
     idx = list(range(len(xs)))
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06, subplot_titles=("Height × width", "Channels"))
     size = [f"{s[1]}×{s[2]}" if len(s) == 3 else "1×1" for s in shapes]
+    heights = [s[1] if len(s) == 3 else 1 for s in shapes]
     fig.add_trace(
         go.Scatter(
-            x=idx, y=[s[1] if len(s) == 3 else 1 for s in shapes], name="height", mode="lines+markers", line_shape="hv",
+            x=idx, y=heights, name="height", mode="lines+markers", line_shape="hv",
             marker_color=_color(0), text=hover, customdata=size, hovertemplate="%{text}<extra></extra>", showlegend=False,
         ),
         row=1, col=1,
@@ -104,7 +105,9 @@ def depth_profile(a: Analysis) -> go.Figure:
         ),
         row=2, col=1,
     )
-    fig.update_yaxes(type="log", row=1, col=1)
+    # ticks at the sizes the network has (a log axis's own minor ticks read "100, 5, 2, 10 …")
+    ticks = sorted(set(heights))
+    fig.update_yaxes(type="log", tickmode="array", tickvals=ticks, ticktext=[str(t) for t in ticks], row=1, col=1)
     fig.update_xaxes(tickmode="array", tickvals=idx, ticktext=xs, tickangle=-60, row=2, col=1)
     return _layout(fig, "Spatial size and channels along the depth", height=460)
 

@@ -1,0 +1,70 @@
+"""The main page's charts show what PyTorch measures and what the lecture publishes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from googlenet import analyze, get_preset
+from googlenet.build import build
+from ui import charts
+
+# the lecture's nine Inception blocks and their (c1, c2, c3, c4) as d2l.ai publishes them
+D2L_BLOCKS = {
+    "inception3a": (64, (96, 128), (16, 32), 32),
+    "inception3b": (128, (128, 192), (32, 96), 64),
+    "inception4a": (192, (96, 208), (16, 48), 64),
+    "inception4b": (160, (112, 224), (24, 64), 64),
+    "inception4c": (128, (128, 256), (24, 64), 64),
+    "inception4d": (112, (144, 288), (32, 64), 64),
+    "inception4e": (256, (160, 320), (32, 128), 128),
+    "inception5a": (256, (160, 320), (32, 128), 128),
+    "inception5b": (384, (192, 384), (48, 128), 128),
+}
+
+
+def bars(fig, axis: str) -> dict:
+    """Bar heights by x label over every trace drawn on ``axis`` (``y``, ``y2``)."""
+    out: dict = {}
+    for tr in fig.data:
+        if (tr.yaxis or "y") == axis:
+            for x, y in zip(tr.x, tr.y):
+                out[x] = out.get(x, 0) + y
+    return out
+
+
+@pytest.mark.parametrize("preset", ["d2l", "inception-resnet-v2"])
+def test_cost_per_block_shows_the_params_and_macs_pytorch_counts_per_block(preset):
+    net = get_preset(preset)
+    fig = charts.cost_per_block(analyze(net))
+    model = build(net, device="meta").eval()
+    with FlopCounterMode(display=False) as counter:
+        model(torch.empty(1, *net.input, device="meta"))
+    flops = counter.get_flop_counts()
+    params, macs = bars(fig, "y"), bars(fig, "y2")
+    assert list(params) == list(macs) and len(params) == len(net.blocks())
+    if preset == "d2l":
+        assert list(params) == list(D2L_BLOCKS)
+    for name in params:
+        assert params[name] == sum(p.numel() for p in model.get_submodule(name).parameters()), name
+        assert 2 * macs[name] == sum(flops[f"{type(model).__name__}.{name}"].values()), name
+
+
+def test_channel_allocation_stacks_the_lectures_c1_to_c4():
+    fig = charts.channel_allocation(analyze(get_preset("d2l")))
+    stacked = {tr.name: dict(zip(tr.x, tr.y)) for tr in fig.data}
+    assert list(stacked) == ["c1", "c2", "c3", "c4"]
+    for block, (c1, c2, c3, c4) in D2L_BLOCKS.items():
+        assert [stacked[k][block] for k in stacked] == [c1, c2[1], c3[1], c4], block
+
+
+def test_depth_profile_labels_its_log_axis_with_the_sizes_the_network_has():
+    net = get_preset("d2l")
+    fig = charts.depth_profile(analyze(net))
+    heights = fig.data[0].y
+    # the lecture's stages halve 96 down to 3, then the global pool leaves 1
+    assert sorted(set(heights)) == [1, 3, 6, 12, 24, 48, 96]
+    axis = fig.layout.yaxis
+    assert axis.type == "log" and list(axis.tickvals) == [1, 3, 6, 12, 24, 48, 96]
+    assert list(axis.ticktext) == ["1", "3", "6", "12", "24", "48", "96"]
