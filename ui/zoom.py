@@ -44,7 +44,8 @@ def page(svg: bytes | str, legend: list[tuple[str, str]] = (), theme: str = "lig
 <style>
 html, body {{ margin: 0; height: 100%; overflow: hidden; background: {c["page"]}; color: {c["text"]};
   font: 12px "Source Sans Pro", "DejaVu Sans", sans-serif; }}
-#view {{ position: absolute; inset: 0; cursor: grab; touch-action: none; user-select: none; }}
+body {{ display: flex; flex-direction: column; }}
+#view {{ position: relative; flex: 1 1 auto; min-height: 0; overflow: hidden; cursor: grab; touch-action: none; user-select: none; }}
 #view.drag {{ cursor: grabbing; }}
 #stage {{ position: absolute; left: 0; top: 0; transform-origin: 0 0; }}
 #stage svg {{ display: block; }}
@@ -53,8 +54,9 @@ html, body {{ margin: 0; height: 100%; overflow: hidden; background: {c["page"]}
 #bar button {{ min-width: 28px; height: 26px; border: 1px solid {c["border"]}; border-radius: 6px;
   background: {c["button"]}; color: {c["text"]}; cursor: pointer; font: inherit; }}
 #zoom {{ color: {c["muted"]}; min-width: 40px; text-align: right; }}
-#legend {{ position: absolute; left: 6px; bottom: 6px; right: 6px; display: flex; flex-wrap: wrap; gap: 4px 10px;
-  pointer-events: none; }}
+#legend {{ flex: none; display: flex; flex-wrap: wrap; gap: 4px 10px; padding: 4px 6px;
+  border-top: 1px solid {c["border"]}; }}
+#legend:empty {{ display: none; }}
 .chip {{ display: inline-flex; align-items: center; gap: 4px; background: {c["page"]}; padding: 1px 4px;
   border-radius: 4px; opacity: .92; }}
 .chip i {{ display: inline-block; width: 12px; height: 12px; border-radius: 3px; border: 1px solid {c["border"]}; }}
