@@ -21,6 +21,7 @@ SECTIONS = (
     (5, "rerun", False),
     (6, "browser", True),
     (7, "memory", True),
+    (8, "wsload", False),
 )
 
 

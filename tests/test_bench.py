@@ -18,6 +18,7 @@ SECTIONS = [
     "## 5. Main-page rerun, server side",
     "## 6. Slider to redrawn diagram, in a browser",
     "## 7. Server memory",
+    "## 8. Many sessions at once",
 ]
 TARGET_ROWS = [
     "| analysis, GoogLeNet at 224 | ≤ 5 ms |",

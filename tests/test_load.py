@@ -1,15 +1,17 @@
-"""A class at once, in under a minute or so: browser sessions on a server of their own, each
-moving a slider on its own design, must each see only their own design — totals, knobs and
-link — keep responding, and leave the server's memory bounded. ``python -m bench.load`` is
-the long variant (20 sessions, 10 moves each) and judges the target, the crowd's median
-response within 3× of one session's; here the ratio is printed and only a hang or a queue
-worse than serving the sessions one after another fails: this machine is shared."""
+"""A class at once, in a minute or so: sessions on a server of their own, each moving a slider
+on its own design, must each see only their own design — totals, knobs and link — keep
+responding, and leave the server's memory bounded. Twice: eight headless Chromiums
+(``bench.load``: the page as a user has it), and twenty websocket clients speaking the page's
+protocol (``bench.wsload``: the whole class, at almost no client CPU). ``python -m bench``
+(section 8) is the long variant and judges the target, the crowd's median response within 3×
+of one session's; here the ratio is printed and only a hang or a queue worse than serving the
+sessions one after another fails: this machine is shared."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench import load
+from bench import load, wsload
 from tests.browser.driver import BUILD, AppServer
 
 pytestmark = pytest.mark.load
@@ -37,3 +39,23 @@ def test_concurrent_sessions_see_only_their_own_design_and_keep_responding(capsy
     assert f.ratio is not None and f.ratio < 2 * SESSIONS, figures
     assert f.rss_end < MEMORY_BOUND and f.rss_peak < MEMORY_BOUND, figures
     assert f.held == SESSIONS and all(r.done == MOVES for r in f.single + f.crowd)
+
+
+CLASS = 20
+
+
+def test_a_class_of_websocket_sessions_sees_only_its_own_designs(capsys):
+    with AppServer() as srv:
+        f = wsload.measure(srv.url, srv.pid, CLASS, MOVES, time_budget=TIME_BUDGET_S)
+        log = srv.log_tail(2000)
+    figures = "\n".join(f.lines())
+    (BUILD / "load").mkdir(parents=True, exist_ok=True)
+    (BUILD / "load" / "test_wsload.txt").write_text(figures + "\n" + "\n".join(f.wrong + f.problems) + "\n", encoding="utf-8")
+    with capsys.disabled():
+        print(f"\n--- load: {CLASS} websocket sessions at once, {MOVES} moves each ---\n{figures}")
+
+    assert f.wrong == []  # every link and Params card was the session's own design
+    assert not f.problems, (f.problems, log)
+    assert f.held == CLASS and all(r.done == MOVES for r in f.single + f.crowd)
+    assert f.ratio is not None and f.ratio < CLASS, figures  # better than one after another
+    assert f.rss_end < MEMORY_BOUND and f.rss_peak < MEMORY_BOUND, figures

@@ -1,0 +1,343 @@
+"""Section 8: a class at once — many sessions on one server, each moving a slider on a design
+of its own, driven by websocket clients instead of browsers.
+``python -m bench.wsload [--sessions 20] [--moves 10]`` runs it alone.
+
+Each client speaks the protocol the page's JavaScript speaks: Streamlit's protobuf messages
+over ``/_stcore/stream`` (a ``BackMsg`` asking for a rerun with the link's query string and
+the widget that moved; ``ForwardMsg`` deltas back, then the end of the run). So a session
+costs the server what a browser's costs, while the clients cost the machine almost nothing:
+on a two-core machine, twenty local Chromiums (``bench.load``) take most of the CPU the
+server would answer with, and measure the clients more than the server.
+
+Every session opens the link with its own inception3a c1 and, once all have arrived, moves
+the b4 block-count slider through the same ten new designs as ``bench.load``, pausing like a
+person between moves. After each move it checks that the link the server wrote for it and
+the Params card it sent are its own design's. A response runs from the rerun request sent
+to the end of the run received. First one session alone, then all of them together; the
+server's CPU time and resident memory come from /proc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
+
+from tests.browser.driver import vm
+
+from .load import SINGLE_C1, STAGE, STAGGER_S, THINK_S, Usage, _Gate, _median, _p90, moves_of
+
+TITLE = "8. Many sessions at once"
+COUNT_KEY = f"main_k_count_{STAGE}"
+TIMEOUT_S = 120.0
+TARGET_RATIO = 3.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    c1: int  # inception3a's c1: this session's own design
+    counts: tuple[int, ...]  # b4 after each move
+
+
+def plans(sessions: int, moves: int, first_c1: int) -> list[Plan]:
+    _, counts = moves_of(moves)
+    return [Plan(first_c1 + i, counts) for i in range(sessions)]
+
+
+def link(c1: int, count: int = 5) -> dict[str, str]:
+    """The query string the app writes for d2l with this c1 and b4 count (5 is d2l's own)."""
+    q = {"preset": "d2l", "inception3a.c1": str(c1)}
+    if count != 5:
+        q[STAGE] = str(count)
+    return q
+
+
+def expected_params(c1: int, count: int) -> str:
+    """The Params card of that design in the page's default units, as the core computes it."""
+    from googlenet import analyze, knobs
+    from ui import tables
+
+    t = knobs.Tweaks("d2l", counts=((STAGE, count),), widths=(("inception3a", "c1", (c1,)),))
+    return tables.count(analyze(t.apply()).totals.params)
+
+
+@dataclass
+class Run:
+    """What one rerun sent back."""
+
+    seconds: float
+    query: dict[str, str] | None = None  # the link, when the run changed it
+    params: str | None = None  # the Params card
+    sliders: dict[str, str] = field(default_factory=dict)  # widget key → widget id
+    errors: list[str] = field(default_factory=list)  # exception and error elements
+
+
+class Client:
+    """One Streamlit session over one websocket."""
+
+    def __init__(self, ws_url: str):
+        self.ws_url = ws_url
+        self.ws = None
+        self.page = ""
+
+    async def __aenter__(self) -> Client:
+        import websockets
+
+        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=TIMEOUT_S)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.ws.close()
+
+    async def rerun(self, query: dict[str, str], widget: tuple[str, float] | None = None) -> Run:
+        """Ask for a rerun, as the page does after a widget changes, and read until it ends."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        msg = BackMsg()
+        msg.rerun_script.query_string = urlencode(query)
+        msg.rerun_script.page_script_hash = self.page
+        if widget is not None:
+            state = msg.rerun_script.widget_states.widgets.add()
+            state.id = widget[0]
+            state.double_array_value.data.append(widget[1])
+        t0 = time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        run = Run(0.0)
+        while True:
+            fwd = ForwardMsg.FromString(await asyncio.wait_for(self.ws.recv(), TIMEOUT_S))
+            kind = fwd.WhichOneof("type")
+            if kind == "new_session":
+                self.page = fwd.new_session.page_script_hash  # sent back with every rerun, as the page does
+            elif kind == "page_info_changed":
+                run.query = dict(parse_qsl(fwd.page_info_changed.query_string))
+            elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                el = fwd.delta.new_element
+                what = el.WhichOneof("type")
+                if what == "slider":
+                    run.sliders[el.slider.id.rsplit("-", 1)[-1]] = el.slider.id
+                elif what == "metric" and el.metric.label == "Params":
+                    run.params = el.metric.body
+                elif what == "exception":
+                    run.errors.append(f"exception: {el.exception.type}: {el.exception.message[:200]}")
+                elif what == "alert" and el.alert.format == el.alert.ERROR:
+                    run.errors.append(f"error: {el.alert.body[:200]}")
+            elif kind == "script_finished":
+                run.seconds = time.perf_counter() - t0
+                if fwd.script_finished != ForwardMsg.FINISHED_SUCCESSFULLY:
+                    run.errors.append(f"the run ended with {ForwardMsg.ScriptFinishedStatus.Name(fwd.script_finished)}")
+                return run
+
+
+@dataclass
+class SessionResult:
+    c1: int
+    open_s: float | None = None  # the link's first run
+    times: list[float] = field(default_factory=list)  # rerun request sent → run's end received
+    wrong: list[str] = field(default_factory=list)  # links or totals that were not this session's
+    problems: list[str] = field(default_factory=list)  # errors, timeouts, dropped connections
+    done: int = 0
+
+    @property
+    def held(self) -> bool:
+        return not self.problems and not self.wrong and self.open_s is not None
+
+
+async def _session(ws_url: str, plan: Plan, expected: dict[int, str], think, gate: _Gate, deadline: float, delay: float) -> SessionResult:
+    res = SessionResult(plan.c1)
+    rng = random.Random(plan.c1)
+    await asyncio.sleep(delay)
+    arrived = False
+    step = "opening the link"
+    try:
+        async with Client(ws_url) as client:
+            query = link(plan.c1)
+            first = await client.rerun(query)
+            res.open_s = first.seconds
+            res.problems += first.errors
+            if first.params != expected[5]:
+                res.wrong.append(f"c1={plan.c1}: opened with Params {first.params!r}, not {expected[5]!r}")
+            slider = first.sliders.get(COUNT_KEY)
+            if slider is None:
+                raise RuntimeError(f"no {COUNT_KEY} slider in the first run")
+            arrived = True
+            gate.arrive()
+            await gate.wait()
+            for count in plan.counts:
+                if res.wrong or res.problems:
+                    break
+                if time.monotonic() > deadline:
+                    res.problems.append(f"stopped by the time bound after {res.done} moves")
+                    break
+                await asyncio.sleep(rng.uniform(*think))
+                step = f"move {res.done + 1} ({STAGE}={count})"
+                run = await client.rerun(query, (slider, float(count)))
+                res.problems += [f"{step}: {e}" for e in run.errors]
+                mine = link(plan.c1, count)
+                if run.query != mine:
+                    res.wrong.append(f"c1={plan.c1}, {step}: the link is {run.query}, not {mine}")
+                if run.params != expected[count]:
+                    res.wrong.append(f"c1={plan.c1}, {step}: Params {run.params!r}, not {expected[count]!r}")
+                query = run.query or query
+                res.times.append(run.seconds)
+                res.done += 1
+    except Exception as err:  # noqa: BLE001 - one session's failure is a figure, not the end of the run
+        res.problems.append(f"{step}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+    finally:
+        if not arrived:
+            gate.arrive()  # the others go on without this one
+    return res
+
+
+async def _sessions(ws_url: str, todo: list[Plan], think, time_budget: float, stagger: float, on_open) -> list[SessionResult]:
+    by_c1 = {p.c1: {count: expected_params(p.c1, count) for count in (5, *p.counts)} for p in todo}
+    gate = _Gate(len(todo), on_open)
+    deadline = time.monotonic() + time_budget
+    return list(await asyncio.gather(*(
+        _session(ws_url, p, by_c1[p.c1], think, gate, deadline, i * stagger) for i, p in enumerate(todo)
+    )))
+
+
+def sessions(url: str, todo: list[Plan], think=THINK_S, time_budget: float = 600.0, stagger: float = STAGGER_S, on_open=None) -> list[SessionResult]:
+    """Run ``todo`` at once against the app at ``url``; ``on_open()`` when all have arrived."""
+    ws_url = url.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
+    return asyncio.run(_sessions(ws_url, todo, think, time_budget, stagger, on_open))
+
+
+# --- the figures ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    sessions: int
+    moves: int
+    single: list[SessionResult]
+    crowd: list[SessionResult]
+    rss_start: int
+    rss_end: int
+    rss_peak: int
+    single_usage: Usage
+    crowd_usage: Usage
+
+    @property
+    def single_times(self) -> list[float]:
+        return [t for r in self.single for t in r.times]
+
+    @property
+    def crowd_times(self) -> list[float]:
+        return [t for r in self.crowd for t in r.times]
+
+    @property
+    def ratio(self) -> float | None:
+        s, c = _median(self.single_times), _median(self.crowd_times)
+        return c / s if s and c is not None else None
+
+    @property
+    def held(self) -> int:
+        return sum(r.held for r in self.crowd)
+
+    @property
+    def wrong(self) -> list[str]:
+        return [w for r in self.single + self.crowd for w in r.wrong]
+
+    @property
+    def problems(self) -> list[str]:
+        return [f"c1={r.c1}: {p}" for r in self.single + self.crowd for p in r.problems]
+
+    def per_response(self, usage: Usage, times: list[float]) -> str:
+        return f"{usage.server_s / len(times):.3f} s" if times else "–"
+
+    def rows(self) -> list[tuple[str, str]]:
+        def s(x: float | None) -> str:
+            return "–" if x is None else f"{x:.3f} s"
+
+        opened = [r.open_s for r in self.crowd if r.open_s is not None]
+        return [
+            ("sessions held", f"{self.held} of {self.sessions}, {self.moves} moves each ({len(self.crowd_times)} timed responses)"),
+            ("response, one session alone", f"median {s(_median(self.single_times))}, p90 {s(_p90(self.single_times))}"),
+            (f"response, {self.sessions} at once", f"median {s(_median(self.crowd_times))}, p90 {s(_p90(self.crowd_times))}, "
+                                                   f"max {s(max(self.crowd_times, default=None))}"),
+            ("ratio of the medians", "–" if self.ratio is None else f"{self.ratio:.2f}×"),
+            ("first run of the link", f"alone {s(_median([r.open_s for r in self.single if r.open_s is not None]))}; "
+                                      f"{self.sessions} arriving {STAGGER_S:g} s apart: median {s(_median(opened))}, max {s(max(opened, default=None))}"),
+            ("server memory (VmRSS)", f"start {self.rss_start / 1e6:,.0f} MB, end {self.rss_end / 1e6:,.0f} MB; peak (VmHWM) {self.rss_peak / 1e6:,.0f} MB"),
+            ("CPU while moving, one session alone", self.single_usage.text()),
+            (f"CPU while moving, {self.sessions} at once", self.crowd_usage.text()),
+            ("server CPU per response", f"alone {self.per_response(self.single_usage, self.single_times)}; "
+                                        f"{self.sessions} at once {self.per_response(self.crowd_usage, self.crowd_times)}"),
+            ("wrong links or totals", str(len(self.wrong))),
+            ("problems (errors, timeouts)", str(len(self.problems))),
+        ]
+
+    def lines(self) -> list[str]:
+        return [f"{k}: {v}" for k, v in self.rows()]
+
+
+def measure(url: str, pid: int, n: int = 20, moves: int = 10, think=THINK_S, time_budget: float = 600.0) -> Figures:
+    """One session alone, then ``n`` at once, against the server at ``url`` (process ``pid``).
+    CPU is counted from the first move on (the links' first runs left out)."""
+    marks = []
+    rss_start = vm(pid)
+    single = sessions(url, plans(1, moves, SINGLE_C1), think, time_budget, on_open=lambda: marks.append(Usage.mark(pid)))
+    single_usage = Usage.since(pid, marks[-1])
+    crowd = sessions(url, plans(n, moves, SINGLE_C1 + 1), think, time_budget, on_open=lambda: marks.append(Usage.mark(pid)))
+    crowd_usage = Usage.since(pid, marks[-1])
+    return Figures(n, moves, single, crowd, rss_start, vm(pid), vm(pid, "VmHWM"), single_usage, crowd_usage)
+
+
+# --- the bench section and the command ---------------------------------------------------------------
+
+
+def run(quick: bool = False):
+    """The section for ``python -m bench``."""
+    from .report import Section, table
+    from .server import Server
+
+    n, moves = (6, 3) if quick else (20, 10)
+    s = Section(TITLE, " ".join(__doc__.split("\n\n", 1)[1].split()))
+    with Server() as srv:
+        f = measure(srv.url, srv.pid, n, moves)
+    ratio = f.ratio
+    mark = s.check(f"median response, {n} sessions at once", f"≤ {TARGET_RATIO:g}× one session's", "–" if ratio is None else f"{ratio:.2f}×",
+                   None if ratio is None else ratio <= TARGET_RATIO, f"websocket clients, a pause of {THINK_S[0]:g}–{THINK_S[1]:g} s between moves")
+    s.check(f"sessions held, {n} at once", "all, each seeing only its own design", f"{f.held} of {n}", f.held == n and not f.wrong)
+    s.check(f"server memory with {n} sessions", "< 1.5 GB resident", f"{f.rss_peak / 1e6:,.0f} MB peak", f.rss_peak < 1.5e9)
+    s.add(table(["figure", "value"], [list(r) for r in f.rows()]))
+    s.add(f"Median response with {n} sessions at once: {mark}. With browsers as the clients: `python -m bench.load`.")
+    for line in (f.wrong + f.problems)[:20]:
+        s.add(f"- {line}")
+    return s
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.wsload", description=" ".join(__doc__.split("\n\n")[0].split()))
+    p.add_argument("--sessions", type=int, default=20, help="sessions at once (default 20)")
+    p.add_argument("--moves", type=int, default=10, help="slider moves per session, 1 to 10 (default 10)")
+    p.add_argument("--think", type=float, nargs=2, default=THINK_S, metavar=("MIN", "MAX"), help="pause between moves, seconds (default 0.5 1.5)")
+    p.add_argument("--time-budget", type=float, default=600.0, help="no move starts after this many seconds (default 600)")
+    args = p.parse_args(argv)
+    if not 1 <= args.sessions <= 256:
+        p.error("--sessions must be from 1 to 256")
+    try:
+        moves_of(args.moves)
+    except ValueError as err:
+        p.error(str(err))
+
+    from .server import Server
+
+    with Server() as srv:
+        print(f"[wsload] {srv.url}, pid {srv.pid}: one session, then {args.sessions} at once, {args.moves} moves each", file=sys.stderr, flush=True)
+        f = measure(srv.url, srv.pid, args.sessions, args.moves, tuple(args.think), args.time_budget)
+    for line in f.lines():
+        print(line)
+    for line in f.wrong + f.problems:
+        print("  " + line)
+    return 0 if f.held == args.sessions and not f.wrong and not f.problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
