@@ -31,7 +31,7 @@ with right:
     cols = st.columns(2)
     cols[0].metric("Params", tables.si(les.params), help=f"{les.params:,}")
     cols[1].metric("MACs", tables.si(les.macs), help=f"{les.macs:,}")
-    st.plotly_chart(charts.path_shares(les), key="block_chart_shares")
+    st.plotly_chart(studio.plotly_figure(charts.path_shares(les)), key="block_chart_shares")
 
 st.header("Paths", divider="gray")
 st.dataframe(
@@ -53,7 +53,7 @@ def swapped(lesson: str, instead: str, params: int, macs: int) -> None:
     counts["MACs saved"] = st.column_config.NumberColumn(format="percent")
     st.dataframe(tables.swaps(les, lesson), hide_index=True, width="stretch", column_config=counts)
     left, right = st.columns(2)
-    left.plotly_chart(charts.lesson_bars(les, lesson), key=f"block_chart_{lesson}")
+    left.plotly_chart(studio.plotly_figure(charts.lesson_bars(les, lesson)), key=f"block_chart_{lesson}")
     right.metric(f"Params {instead}", tables.si(params), tables.times(params, les.params), delta_color="off")
     right.metric(f"MACs {instead}", tables.si(macs), tables.times(macs, les.macs), delta_color="off")
 

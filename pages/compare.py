@@ -28,12 +28,12 @@ st.dataframe(tables.compare_totals(a, b, units), hide_index=True, width="stretch
 
 st.header("Per stage", divider="gray")
 left, right = st.columns(2)
-left.plotly_chart(charts.compare_groups(a, b, "stages", "params"), key="compare_stage_params")
-right.plotly_chart(charts.compare_groups(a, b, "stages", "macs"), key="compare_stage_macs")
+left.plotly_chart(studio.plotly_figure(charts.compare_groups(a, b, "stages", "params")), key="compare_stage_params")
+right.plotly_chart(studio.plotly_figure(charts.compare_groups(a, b, "stages", "macs")), key="compare_stage_macs")
 
 st.header("Per block", divider="gray")
-st.plotly_chart(charts.compare_groups(a, b, "blocks", "params"), key="compare_block_params")
-st.plotly_chart(charts.compare_groups(a, b, "blocks", "macs"), key="compare_block_macs")
+st.plotly_chart(studio.plotly_figure(charts.compare_groups(a, b, "blocks", "params")), key="compare_block_params")
+st.plotly_chart(studio.plotly_figure(charts.compare_groups(a, b, "blocks", "macs")), key="compare_block_macs")
 
 st.header("Shapes that differ", divider="gray")
 shapes = tables.compare_shapes(a, b)

@@ -11,7 +11,7 @@ st.caption("Every preset at its published input size and width; the idea is the 
 
 family = studio.family_analyses()
 st.table(tables.family(list(family), readable=True).set_index("Network"))
-st.plotly_chart(charts.family([(name, a) for name, _, a in family]), key="family_chart")
+st.plotly_chart(studio.plotly_figure(charts.family([(name, a) for name, _, a in family])), key="family_chart")
 
 st.header("Stages of each network", divider="gray")
 for tab, (name, idea, a) in zip(st.tabs([name for name, _, _ in family]), family):

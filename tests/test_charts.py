@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
+import json
+
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from googlenet import analyze, get_preset
 from googlenet.build import build
+from googlenet.lessons import lesson
 from ui import charts
 
 # the lecture's nine Inception blocks and their (c1, c2, c3, c4) as d2l.ai publishes them
@@ -24,12 +30,12 @@ D2L_BLOCKS = {
 }
 
 
-def bars(fig, axis: str) -> dict:
+def bars(fig: dict, axis: str) -> dict:
     """Bar heights by x label over every trace drawn on ``axis`` (``y``, ``y2``)."""
     out: dict = {}
-    for tr in fig.data:
-        if (tr.yaxis or "y") == axis:
-            for x, y in zip(tr.x, tr.y):
+    for tr in fig["data"]:
+        if tr.get("yaxis", "y") == axis:
+            for x, y in zip(tr["x"], tr["y"]):
                 out[x] = out.get(x, 0) + y
     return out
 
@@ -53,7 +59,7 @@ def test_cost_per_block_shows_the_params_and_macs_pytorch_counts_per_block(prese
 
 def test_channel_allocation_stacks_the_lectures_c1_to_c4():
     fig = charts.channel_allocation(analyze(get_preset("d2l")))
-    stacked = {tr.name: dict(zip(tr.x, tr.y)) for tr in fig.data}
+    stacked = {tr["name"]: dict(zip(tr["x"], tr["y"])) for tr in fig["data"]}
     assert list(stacked) == ["c1", "c2", "c3", "c4"]
     for block, (c1, c2, c3, c4) in D2L_BLOCKS.items():
         assert [stacked[k][block] for k in stacked] == [c1, c2[1], c3[1], c4], block
@@ -62,9 +68,44 @@ def test_channel_allocation_stacks_the_lectures_c1_to_c4():
 def test_depth_profile_labels_its_log_axis_with_the_sizes_the_network_has():
     net = get_preset("d2l")
     fig = charts.depth_profile(analyze(net))
-    heights = fig.data[0].y
+    heights = fig["data"][0]["y"]
     # the lecture's stages halve 96 down to 3, then the global pool leaves 1
     assert sorted(set(heights)) == [1, 3, 6, 12, 24, 48, 96]
-    axis = fig.layout.yaxis
-    assert axis.type == "log" and list(axis.tickvals) == [1, 3, 6, 12, 24, 48, 96]
-    assert list(axis.ticktext) == ["1", "3", "6", "12", "24", "48", "96"]
+    axis = fig["layout"]["yaxis"]
+    assert axis["type"] == "log" and list(axis["tickvals"]) == [1, 3, 6, 12, 24, 48, 96]
+    assert list(axis["ticktext"]) == ["1", "3", "6", "12", "24", "48", "96"]
+
+
+VALIDATED = ("d2l", "inception-v3", "inception-resnet-v2")
+
+
+@pytest.mark.parametrize("preset", VALIDATED)
+def test_every_chart_is_a_figure_plotlys_own_validator_accepts(preset):
+    a = analyze(get_preset(preset))
+    b = analyze(get_preset(VALIDATED[(VALIDATED.index(preset) + 1) % len(VALIDATED)]))
+    figures = {
+        "cost_per_block": [charts.cost_per_block(a)],
+        "channel_allocation": [charts.channel_allocation(a)],
+        "depth_profile": [charts.depth_profile(a)],
+        "compare_groups": [charts.compare_groups(a, b, level, metric) for level in ("stages", "blocks") for metric in ("params", "macs")],
+        "family": [charts.family([(preset, a), ("other", b)])],
+        "lesson_bars": [],
+        "path_shares": [],
+    }
+    # one block of every kind, with the lessons the Inception block page shows for it
+    for block in {g.kind: g.name for g in a.blocks}.values():
+        les = lesson(a, block)
+        figures["path_shares"].append(charts.path_shares(les))
+        shown = [name for name, has in (("reduce", les.reduce), ("factorise", les.factorise)) if has]
+        figures["lesson_bars"] += [charts.lesson_bars(les, name) for name in shown]
+    public = {
+        name for name, f in vars(charts).items()
+        if inspect.isfunction(f) and f.__module__ == charts.__name__ and not name.startswith("_")
+    }
+    assert set(figures) == public
+    for name, figs in figures.items():
+        assert figs, name
+        for fig in figs:
+            assert set(fig) == {"data", "layout"} and json.dumps(fig), name
+            go.Figure(fig)  # raises ValueError on any property plotly does not know or any invalid value
+            assert json.loads(pio.to_json(fig))["data"], name

@@ -1,15 +1,21 @@
-"""Plotly figures of an analysis. Pure: each function takes core results and returns a figure;
-colours follow the Streamlit theme when shown with ``st.plotly_chart(theme="streamlit")``."""
+"""Plotly figures of an analysis. Pure: each function takes core results and returns the figure as
+plotly's figure JSON, ``{"data": [...], "layout": {...}}``, built from plain lists and dicts;
+colours follow the Streamlit theme when shown with ``st.plotly_chart(theme="streamlit")``.
+
+Plain dicts rather than ``plotly.graph_objects``: those validate every property on every
+assignment, which cost more than the rest of a main-page rerun. ``tests/test_charts.py`` has
+plotly's validator check every figure here instead."""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from typing import Any
 
 from googlenet.analysis import Analysis, shape_str
 from googlenet.lessons import BlockLesson, paths
 
 from .tables import si
+
+Figure = dict[str, Any]
 
 HEIGHT = 380
 # Okabe–Ito: distinguishable with every common colour-vision deficiency, on light and dark
@@ -21,40 +27,91 @@ def _color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
-def _layout(fig: go.Figure, title: str, height: int = HEIGHT) -> go.Figure:
-    fig.update_layout(
-        title=title,
-        height=height,
-        margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-        barmode=fig.layout.barmode or "group",
-    )
-    return fig
+def _figure(data: list[dict], title: str, height: int = HEIGHT, barmode: str = "group", **layout: Any) -> Figure:
+    """A figure with the title, size, margins and legend (above the plot, on the right) every chart shares."""
+    return {
+        "data": data,
+        "layout": {
+            "title": {"text": title},
+            "height": height,
+            "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+            "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+            "barmode": barmode,
+            **layout,
+        },
+    }
 
 
-def cost_per_block(a: Analysis) -> go.Figure:
+def _grid(
+    rows: int, cols: int, titles: tuple[str, ...], shared_x: bool = False,
+    h_spacing: float | None = None, v_spacing: float | None = None,
+) -> tuple[dict, list[dict]]:
+    """The axes and title annotations of a rows × cols grid of subplots, and each cell's
+    ``{"xaxis", "yaxis"}`` for its traces, row by row.
+
+    Laid out as ``plotly.subplots.make_subplots`` lays it out: row 1 at the top, axes numbered
+    row by row, each title centred just above its cell. With ``shared_x`` the x axes of a column
+    match its bottom one, and only the bottom one shows tick labels."""
+    h_spacing = 0.2 / cols if h_spacing is None else h_spacing
+    v_spacing = 0.3 / rows if v_spacing is None else v_spacing
+    width = (1.0 - h_spacing * (cols - 1)) / cols
+    height = (1.0 - v_spacing * (rows - 1)) / rows
+    layout: dict = {}
+    annotations, cells = [], []
+    for r in range(rows):
+        below = rows - 1 - r
+        y0 = below * height + below * v_spacing
+        y1 = min(y0 + height, 1.0)  # not a float's width above the top
+        for c in range(cols):
+            x0 = c * width + c * h_spacing
+            x1 = x0 + width
+            n = r * cols + c + 1
+            s = str(n) if n > 1 else ""
+            layout[f"xaxis{s}"] = {"anchor": f"y{s}", "domain": [x0, x1]}
+            layout[f"yaxis{s}"] = {"anchor": f"x{s}", "domain": [y0, y1]}
+            cells.append({"xaxis": f"x{s}", "yaxis": f"y{s}"})
+            if titles[n - 1]:
+                annotations.append({
+                    "text": titles[n - 1], "x": (x0 + x1) / 2.0, "y": y1, "xref": "paper", "yref": "paper",
+                    "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 16},
+                })
+    if shared_x:
+        for c in range(cols):
+            bottom = (rows - 1) * cols + c + 1
+            for r in range(rows - 1):
+                n = r * cols + c + 1
+                axis = layout[f"xaxis{n if n > 1 else ''}"]
+                axis["matches"] = f"x{bottom if bottom > 1 else ''}"
+                axis["showticklabels"] = False
+    if annotations:
+        layout["annotations"] = annotations
+    return layout, cells
+
+
+def cost_per_block(a: Analysis) -> Figure:
     """Params and MACs of every block, coloured by stage."""
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, subplot_titles=("Params", "MACs"))
+    axes, (top, bottom) = _grid(2, 1, ("Params", "MACs"), shared_x=True, v_spacing=0.08)
+    data = []
     stages = list(dict.fromkeys(g.stage for g in a.blocks))
     for i, stage in enumerate(stages):
         groups = [g for g in a.blocks if g.stage == stage]
         names = [g.name for g in groups]
-        common = dict(name=stage, legendgroup=stage, customdata=[g.kind for g in groups], marker_color=_color(i))
-        fig.add_trace(
-            go.Bar(x=names, y=[g.params for g in groups], hovertemplate="%{x} (%{customdata})<br>%{y:,} params<extra></extra>", **common),
-            row=1, col=1,
+        common = dict(
+            type="bar", x=names, name=stage, legendgroup=stage, customdata=[g.kind for g in groups],
+            marker={"color": _color(i)},
         )
-        fig.add_trace(
-            go.Bar(
-                x=names, y=[g.macs for g in groups], showlegend=False,
-                hovertemplate="%{x} (%{customdata})<br>%{y:,} MACs<extra></extra>", **common,
-            ),
-            row=2, col=1,
-        )
-    return _layout(fig, "Params and MACs per block", height=460)
+        data.append({
+            **common, **top, "y": [g.params for g in groups],
+            "hovertemplate": "%{x} (%{customdata})<br>%{y:,} params<extra></extra>",
+        })
+        data.append({
+            **common, **bottom, "y": [g.macs for g in groups], "showlegend": False,
+            "hovertemplate": "%{x} (%{customdata})<br>%{y:,} MACs<extra></extra>",
+        })
+    return _figure(data, "Params and MACs per block", height=460, **axes)
 
 
-def channel_allocation(a: Analysis) -> go.Figure:
+def channel_allocation(a: Analysis) -> Figure:
     """Every block's output channels split by path (c1–c4 for an Inception block)."""
     names = [g.name for g in a.blocks]
     per_block = {name: paths(a, name) for name in names}
@@ -64,122 +121,113 @@ def channel_allocation(a: Analysis) -> go.Figure:
             key = p.field or p.name
             if key not in labels:
                 labels.append(key)
-    fig = go.Figure()
+    data = []
     for i, key in enumerate(labels):
         ys, hover = [], []
         for name in names:
             match = [p for p in per_block[name] if (p.field or p.name) == key]
             ys.append(sum(p.out_channels for p in match))
             hover.append(" + ".join(f"{p.name}: {p.label}" for p in match) or "—")
-        fig.add_trace(
-            go.Bar(
-                x=names, y=ys, name=key, customdata=hover, marker_color=_color(i),
-                hovertemplate="%{x} · " + key + "<br>%{y:,} channels<br>%{customdata}<extra></extra>",
-            )
-        )
-    fig.update_layout(barmode="stack", yaxis_title="output channels", legend_traceorder="normal")
-    return _layout(fig, "Channel allocation of every block, by path")
+        data.append({
+            "type": "bar", "x": names, "y": ys, "name": key, "customdata": hover, "marker": {"color": _color(i)},
+            "hovertemplate": "%{x} · " + key + "<br>%{y:,} channels<br>%{customdata}<extra></extra>",
+        })
+    fig = _figure(data, "Channel allocation of every block, by path", barmode="stack",
+                  yaxis={"title": {"text": "output channels"}})
+    fig["layout"]["legend"]["traceorder"] = "normal"
+    return fig
 
 
-def depth_profile(a: Analysis) -> go.Figure:
+def depth_profile(a: Analysis) -> Figure:
     """Spatial size and channels of the main path's tensors, from the input to the logits."""
     trunk = [r for r in a.layers if not r.aux and not r.branch and (not r.block or r.kind in ("concat", "add"))]
     xs = ["input"] + [r.block or r.name for r in trunk]
     shapes = [tuple(a.network.input)] + [r.out_shape for r in trunk]
     hover = [f"{x}<br>{shape_str(s)}" for x, s in zip(xs, shapes)]
     idx = list(range(len(xs)))
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06, subplot_titles=("Height × width", "Channels"))
+    axes, (top, bottom) = _grid(2, 1, ("Height × width", "Channels"), shared_x=True, v_spacing=0.06)
     size = [f"{s[1]}×{s[2]}" if len(s) == 3 else "1×1" for s in shapes]
     heights = [s[1] if len(s) == 3 else 1 for s in shapes]
-    fig.add_trace(
-        go.Scatter(
-            x=idx, y=heights, name="height", mode="lines+markers", line_shape="hv",
-            marker_color=_color(0), text=hover, customdata=size, hovertemplate="%{text}<extra></extra>", showlegend=False,
-        ),
-        row=1, col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=idx, y=[s[0] for s in shapes], name="channels", mode="lines+markers", line_shape="hv",
-            marker_color=_color(1), text=hover, hovertemplate="%{text}<extra></extra>", showlegend=False,
-        ),
-        row=2, col=1,
-    )
+    line = dict(type="scatter", x=idx, mode="lines+markers", line={"shape": "hv"}, text=hover,
+                hovertemplate="%{text}<extra></extra>", showlegend=False)
+    data = [
+        {**line, **top, "y": heights, "name": "height", "marker": {"color": _color(0)}, "customdata": size},
+        {**line, **bottom, "y": [s[0] for s in shapes], "name": "channels", "marker": {"color": _color(1)}},
+    ]
     # ticks at the sizes the network has (a log axis's own minor ticks read "100, 5, 2, 10 …")
     ticks = sorted(set(heights))
-    fig.update_yaxes(type="log", tickmode="array", tickvals=ticks, ticktext=[str(t) for t in ticks], row=1, col=1)
-    fig.update_xaxes(tickmode="array", tickvals=idx, ticktext=xs, tickangle=-60, row=2, col=1)
-    return _layout(fig, "Spatial size and channels along the depth", height=460)
+    axes["yaxis"].update(type="log", tickmode="array", tickvals=ticks, ticktext=[str(t) for t in ticks])
+    axes["xaxis2"].update(tickmode="array", tickvals=idx, ticktext=xs, tickangle=-60)
+    return _figure(data, "Spatial size and channels along the depth", height=460, **axes)
 
 
-def compare_groups(a: Analysis, b: Analysis, level: str, metric: str) -> go.Figure:
+def compare_groups(a: Analysis, b: Analysis, level: str, metric: str) -> Figure:
     """A against B per stage or per block (``level``), ``metric`` = params | macs."""
     ga = a.stages if level == "stages" else a.blocks
     gb = b.stages if level == "stages" else b.blocks
     names = list(dict.fromkeys([g.name for g in ga] + [g.name for g in gb]))
     va = {g.name: getattr(g, metric) for g in ga}
     vb = {g.name: getattr(g, metric) for g in gb}
-    fig = go.Figure()
     unit = "params" if metric == "params" else "MACs"
-    for label, vals, color in (("A", va, A_COLOR), ("B", vb, B_COLOR)):
-        fig.add_trace(
-            go.Bar(
-                x=names, y=[vals.get(n) for n in names], name=label, marker_color=color,
-                hovertemplate="%{x}<br>%{y:,} " + unit + "<extra>" + label + "</extra>",
-            )
-        )
-    return _layout(fig, f"{unit[0].upper()}{unit[1:]} per {level[:-1]}")
+    data = [
+        {
+            "type": "bar", "x": names, "y": [vals.get(n) for n in names], "name": label, "marker": {"color": color},
+            "hovertemplate": "%{x}<br>%{y:,} " + unit + "<extra>" + label + "</extra>",
+        }
+        for label, vals, color in (("A", va, A_COLOR), ("B", vb, B_COLOR))
+    ]
+    return _figure(data, f"{unit[0].upper()}{unit[1:]} per {level[:-1]}")
 
 
-def family(entries: list[tuple[str, Analysis]]) -> go.Figure:
+def family(entries: list[tuple[str, Analysis]]) -> Figure:
     """Params against MACs of each preset, marker size by depth."""
-    fig = go.Figure()
+    data = []
     ordered = sorted(entries, key=lambda e: e[1].totals.macs)
     for i, (name, a) in enumerate(ordered):
         t = a.totals
-        fig.add_trace(
-            go.Scatter(
-                x=[t.macs], y=[t.params], name=name, mode="markers+text", text=[name],
-                textposition="top center" if i % 2 == 0 else "bottom center",  # neighbours' labels apart
-                marker=dict(size=10 + t.depth / 6, color=_color(i)),
-                hovertemplate=f"{name}<br>{si(t.macs)} MACs<br>{si(t.params)} params<br>depth {t.depth}<extra></extra>",
-            )
-        )
-    fig.update_xaxes(title_text="MACs per image", type="log")
-    fig.update_yaxes(title_text="params", type="log")
-    fig.update_layout(showlegend=False)
-    return _layout(fig, "The family: cost against size (marker size: depth)", height=420)
+        data.append({
+            "type": "scatter", "x": [t.macs], "y": [t.params], "name": name, "mode": "markers+text", "text": [name],
+            "textposition": "top center" if i % 2 == 0 else "bottom center",  # neighbours' labels apart
+            "marker": {"size": 10 + t.depth / 6, "color": _color(i)},
+            "hovertemplate": f"{name}<br>{si(t.macs)} MACs<br>{si(t.params)} params<br>depth {t.depth}<extra></extra>",
+        })
+    return _figure(
+        data, "The family: cost against size (marker size: depth)", height=420, showlegend=False,
+        xaxis={"title": {"text": "MACs per image"}, "type": "log"},
+        yaxis={"title": {"text": "params"}, "type": "log"},
+    )
 
 
-def lesson_bars(les: BlockLesson, lesson: str) -> go.Figure:
+def lesson_bars(les: BlockLesson, lesson: str) -> Figure:
     """The block as built against the block without its 1×1 reduces (or unfactorised)."""
     if lesson == "reduce":
         other, params, macs = "without 1×1 reduce", les.params_without_reduce, les.macs_without_reduce
     else:
         other, params, macs = "unfactorised", les.params_unfactorised, les.macs_unfactorised
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Params", "MACs"))
-    for col, (built, instead) in enumerate(((les.params, params), (les.macs, macs)), start=1):
-        fig.add_trace(
-            go.Bar(
-                x=["as built", other], y=[built, instead], text=[si(built), si(instead)], textposition="auto",
-                marker_color=[A_COLOR, PALETTE[3]], showlegend=False, hovertemplate="%{x}<br>%{y:,}<extra></extra>",
-            ),
-            row=1, col=col,
-        )
-    return _layout(fig, f"{les.block}: as built vs {other}", height=320)
+    axes, cells = _grid(1, 2, ("Params", "MACs"))
+    data = [
+        {
+            "type": "bar", **cell, "x": ["as built", other], "y": [built, instead],
+            "text": [si(built), si(instead)], "textposition": "auto",
+            "marker": {"color": [A_COLOR, PALETTE[3]]}, "showlegend": False,
+            "hovertemplate": "%{x}<br>%{y:,}<extra></extra>",
+        }
+        for cell, (built, instead) in zip(cells, ((les.params, params), (les.macs, macs)))
+    ]
+    return _figure(data, f"{les.block}: as built vs {other}", height=320, **axes)
 
 
-def path_shares(les: BlockLesson) -> go.Figure:
+def path_shares(les: BlockLesson) -> Figure:
     """Each path's share of the output channels and of the MACs."""
-    fig = go.Figure()
+    data = []
     for i, p in enumerate(les.paths):
         label = p.field or p.name
-        fig.add_trace(
-            go.Bar(
-                y=["channels", "MACs"], x=[p.share, p.macs / les.macs if les.macs else 0], name=label, orientation="h",
-                marker_color=_color(i),
-                hovertemplate=f"{label} ({p.label})<br>%{{x:.1%}}<extra></extra>",
-            )
-        )
-    fig.update_layout(barmode="stack", xaxis_tickformat=".0%", legend_traceorder="normal", yaxis_autorange="reversed")
-    return _layout(fig, "Share of each path", height=220)
+        data.append({
+            "type": "bar", "y": ["channels", "MACs"], "x": [p.share, p.macs / les.macs if les.macs else 0],
+            "name": label, "orientation": "h", "marker": {"color": _color(i)},
+            "hovertemplate": f"{label} ({p.label})<br>%{{x:.1%}}<extra></extra>",
+        })
+    fig = _figure(data, "Share of each path", height=220, barmode="stack",
+                  xaxis={"tickformat": ".0%"}, yaxis={"autorange": "reversed"})
+    fig["layout"]["legend"]["traceorder"] = "normal"
+    return fig

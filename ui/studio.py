@@ -39,7 +39,7 @@ from googlenet.presets import PRESETS, preset_names
 from googlenet.render import COLORS, LEVELS, GraphvizMissing, RenderError, block_dot, expandable, legend, render, to_dot
 from googlenet.spec import Block, InputTooSmall, Network, SpecError
 
-from . import state, tables, zoom
+from . import charts, state, tables, zoom
 from .state import Design
 
 TITLE = "Inception Studio"
@@ -103,15 +103,20 @@ def block_lesson(net: Network, block: str) -> BlockLesson:
 
 
 @lru_cache(maxsize=48)
-def chart_json(figure: Callable[[Analysis], go.Figure], net: Network) -> str:
+def chart_json(figure: Callable[[Analysis], charts.Figure], net: Network) -> str:
     """A chart of the network's analysis as plotly JSON (a figure is mutable; its text is not)."""
-    return figure(analyze(net)).to_json()
+    return json.dumps(figure(analyze(net)), separators=(",", ":"))
 
 
-def chart(figure: Callable[[Analysis], go.Figure], net: Network, key: str) -> None:
+def plotly_figure(fig: charts.Figure) -> go.Figure:
+    """A figure of ``ui.charts`` as the figure object ``st.plotly_chart`` takes."""
+    # the charts build valid plotly JSON (tests/test_charts.py checks it): no second validation
+    return go.Figure(fig, _validate=False)
+
+
+def chart(figure: Callable[[Analysis], charts.Figure], net: Network, key: str) -> None:
     """``st.plotly_chart`` of ``figure(analyze(net))``, built once per network, not on every rerun."""
-    # the cached JSON came from a validated figure: rebuilding it needs no second validation
-    st.plotly_chart(go.Figure(json.loads(chart_json(figure, net)), _validate=False), key=key)
+    st.plotly_chart(plotly_figure(json.loads(chart_json(figure, net))), key=key)
 
 
 @lru_cache(maxsize=8)
