@@ -51,7 +51,7 @@ def test_counterfactuals_match_pytorch(preset):
             for c in swap.actual:
                 row = a.layer(c.name)
                 assert (c.params, c.macs, c.out_shape) == (row.params, row.macs, row.out_shape), c.name
-            params, flops, shapes = measured(swap.actual)
+            params, flops, _ = measured(swap.actual)
             assert (params, flops) == (swap.params, 2 * swap.macs), (b.name, swap.actual_label)
             params, flops, shapes = measured(swap.alternative)
             assert (params, flops) == (swap.alt_params, 2 * swap.alt_macs), (b.name, swap.alternative_label)
