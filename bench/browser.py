@@ -116,7 +116,13 @@ def redraw(page, action) -> Redraw:
 
 def count_slider(page, stage: str):
     """The block-count slider of ``stage``: the one whose label starts with the stage's name
-    and speaks of blocks (the app says "b4 blocks")."""
+    and speaks of blocks (the app says "b4 blocks"). A widget's code can reach the page after
+    the run that made it has finished, so the slider is waited for."""
+    page.wait_for_function(
+        """(stage) => Array.from(document.querySelectorAll('[data-testid=stSlider] input[type=range]'),
+             (e) => e.getAttribute('aria-label') || '').some((x) => x.startsWith(stage + ' ') && x.includes('blocks'))""",
+        arg=stage, polling=100,
+    )
     labels = page.eval_on_selector_all(
         "[data-testid=stSlider] input[type=range]", "els => els.map(e => e.getAttribute('aria-label') || '')"
     )
