@@ -1,5 +1,6 @@
-"""Section 8: a class at once — many browser sessions on one server, each moving sliders on a
-design of its own. ``python -m bench.load [--sessions 20] [--moves 10]`` runs it alone.
+"""A class at once in browsers — many browser sessions on one server, each moving sliders on a
+design of its own; bench section 8 (``bench.wsload``) is the same class with websocket
+clients. ``python -m bench.load [--sessions 20] [--moves 10]`` runs it.
 
 Every session is a context of one headless Chromium, so a Streamlit session of its own, as a
 student's browser is. Each opens the app from a link with its own inception3a c1, checks that
@@ -36,7 +37,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.browser.driver import CHROMIUM_ARGS, chromium_path, vm
 
-TITLE = "8. Many sessions at once"
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT_MS = 120_000
 STAGE = "b4"  # d2l's b4 has 5 blocks; its slider goes from 0 to 10
@@ -450,15 +450,14 @@ def _p90(xs: list[float]) -> float | None:
 
 
 @dataclass
-class Figures:
+class Crowd:
+    """One session alone, then ``sessions`` at once: what both load drivers measure."""
+
     sessions: int
     moves: int
-    light: bool
-    niceness: int
-    single: list[SessionResult]
-    crowd: list[SessionResult]
+    single: list  # the lone session's result
+    crowd: list  # every crowd session's result
     rss_start: int
-    rss_single: int
     rss_end: int
     rss_peak: int
     single_usage: Usage
@@ -471,19 +470,6 @@ class Figures:
     @property
     def crowd_times(self) -> list[float]:
         return [t for r in self.crowd for t in r.times]
-
-    @property
-    def single_wire(self) -> list[float]:
-        return [t for r in self.single for t in r.wire]
-
-    @property
-    def crowd_wire(self) -> list[float]:
-        return [t for r in self.crowd for t in r.wire]
-
-    @property
-    def wire_ratio(self) -> float | None:
-        s, c = _median(self.single_wire), _median(self.crowd_wire)
-        return c / s if s and c is not None else None
 
     @property
     def single_median(self) -> float | None:
@@ -503,16 +489,49 @@ class Figures:
         return sum(r.held for r in self.crowd)
 
     @property
-    def reconnects(self) -> int:
-        return sum(max(0, r.sockets - 1) for r in self.single + self.crowd)
-
-    @property
     def wrong(self) -> list[str]:
         return [w for r in self.single + self.crowd for w in r.wrong]
 
     @property
     def problems(self) -> list[str]:
         return [f"c1={r.c1}: {p}" for r in self.single + self.crowd for p in r.problems]
+
+    @staticmethod
+    def per_response(usage: Usage, times: list[float]) -> str:
+        return f"{usage.server_s / len(times):.3f} s" if times else "–"
+
+    def lines(self) -> list[str]:
+        return [f"{k}: {v}" for k, v in self.rows()]  # rows(): each driver's own report
+
+    def print_report(self) -> int:
+        """Print the figures and every wrong design or problem; 0 when every session held."""
+        for line in self.lines() + ["  " + x for x in self.wrong + self.problems]:
+            print(line)
+        return 0 if self.held == self.sessions and not self.wrong and not self.problems else 1
+
+
+@dataclass
+class Figures(Crowd):
+    light: bool
+    niceness: int
+    rss_single: int
+
+    @property
+    def single_wire(self) -> list[float]:
+        return [t for r in self.single for t in r.wire]
+
+    @property
+    def crowd_wire(self) -> list[float]:
+        return [t for r in self.crowd for t in r.wire]
+
+    @property
+    def wire_ratio(self) -> float | None:
+        s, c = _median(self.single_wire), _median(self.crowd_wire)
+        return c / s if s and c is not None else None
+
+    @property
+    def reconnects(self) -> int:
+        return sum(max(0, r.sockets - 1) for r in self.single + self.crowd)
 
     def rows(self) -> list[tuple[str, str]]:
         def s(x: float | None) -> str:
@@ -542,14 +561,6 @@ class Figures:
             ("problems (errors, timeouts)", f"{len(self.problems)}; websocket reconnects: {self.reconnects}"),
         ]
 
-    @staticmethod
-    def per_response(usage: Usage, times: list[float]) -> str:
-        return f"{usage.server_s / len(times):.2f} s" if times else "–"
-
-    def lines(self) -> list[str]:
-        return [f"{k}: {v}" for k, v in self.rows()]
-
-
 def measure(url: str, pid: int, n: int = 20, moves: int = 10, think=THINK_S, time_budget: float = 900.0, light: bool = True, niceness: int = 10) -> Figures:
     """One session alone, then ``n`` at once, against the server at ``url`` (process ``pid``).
     CPU is counted from the first move on (page loads left out)."""
@@ -562,33 +573,10 @@ def measure(url: str, pid: int, n: int = 20, moves: int = 10, think=THINK_S, tim
     left = max(60.0, time_budget - (time.monotonic() - t0))
     crowd = sessions(url, plans(n, moves, SINGLE_C1 + 1), think, left, light=light, niceness=niceness, spare=pid, on_open=lambda: marks.append(Usage.mark(pid)))
     crowd_usage = Usage.since(pid, marks[-1])
-    return Figures(n, moves, light, niceness, single, crowd, rss_start, rss_single, vm(pid), vm(pid, "VmHWM"), single_usage, crowd_usage)
+    return Figures(n, moves, single, crowd, rss_start, vm(pid), vm(pid, "VmHWM"), single_usage, crowd_usage, light, niceness, rss_single)
 
 
 # --- the bench section and the command ---------------------------------------------------------------
-
-
-def run(quick: bool = False):
-    """The section for ``python -m bench``."""
-    from .report import Section, table
-    from .server import Server
-
-    n, moves = (6, 3) if quick else (20, 10)
-    s = Section(TITLE, " ".join(__doc__.split("\n\n", 1)[1].split()))
-    with Server() as srv:
-        f = measure(srv.url, srv.pid, n, moves)
-    ratio = f.ratio
-    mark = s.check(f"median response, {n} sessions at once", "≤ 3× one session's", "–" if ratio is None else f"{ratio:.2f}×", None if ratio is None else ratio <= 3)
-    wire = f.wire_ratio
-    s.check(f"server's share of a response, {n} sessions at once", "≤ 3× one session's", "–" if wire is None else f"{wire:.2f}×",
-            None if wire is None else wire <= 3, "request sent → run's end received, from the browser's network log")
-    s.check(f"sessions held, {n} at once", "all, each seeing only its own design", f"{f.held} of {n}", f.held == n and not f.wrong)
-    s.check(f"server memory after {n} sessions", "< 1.5 GB resident", f"{f.rss_peak / 1e6:,.0f} MB peak", f.rss_peak < 1.5e9)
-    s.add(table(["figure", "value"], [list(r) for r in f.rows()]))
-    s.add(f"Median response with {n} sessions at once: {mark}.")
-    for line in (f.wrong + f.problems)[:20]:
-        s.add(f"- {line}")
-    return s
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -614,11 +602,7 @@ def main(argv: list[str] | None = None) -> int:
     with Server() as srv:
         print(f"[load] {srv.url}, pid {srv.pid}: one session, then {args.sessions} at once, {args.moves} moves each", file=sys.stderr, flush=True)
         f = measure(srv.url, srv.pid, args.sessions, args.moves, tuple(args.think), args.time_budget, light=not args.draw_everything, niceness=args.nice)
-    for line in f.lines():
-        print(line)
-    for line in f.wrong + f.problems:
-        print("  " + line)
-    return 0 if f.held == args.sessions and not f.wrong and not f.problems else 1
+    return f.print_report()
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from tests.browser.driver import vm
 
-from .load import SINGLE_C1, STAGE, STAGGER_S, THINK_S, Usage, _Gate, _median, _p90, moves_of
+from .load import SINGLE_C1, STAGE, STAGGER_S, THINK_S, Crowd, Usage, _Gate, _median, _p90, moves_of
 
 TITLE = "8. Many sessions at once"
 COUNT_KEY = f"main_k_count_{STAGE}"
@@ -212,45 +212,7 @@ def sessions(url: str, todo: list[Plan], think=THINK_S, time_budget: float = 600
 
 
 @dataclass
-class Figures:
-    sessions: int
-    moves: int
-    single: list[SessionResult]
-    crowd: list[SessionResult]
-    rss_start: int
-    rss_end: int
-    rss_peak: int
-    single_usage: Usage
-    crowd_usage: Usage
-
-    @property
-    def single_times(self) -> list[float]:
-        return [t for r in self.single for t in r.times]
-
-    @property
-    def crowd_times(self) -> list[float]:
-        return [t for r in self.crowd for t in r.times]
-
-    @property
-    def ratio(self) -> float | None:
-        s, c = _median(self.single_times), _median(self.crowd_times)
-        return c / s if s and c is not None else None
-
-    @property
-    def held(self) -> int:
-        return sum(r.held for r in self.crowd)
-
-    @property
-    def wrong(self) -> list[str]:
-        return [w for r in self.single + self.crowd for w in r.wrong]
-
-    @property
-    def problems(self) -> list[str]:
-        return [f"c1={r.c1}: {p}" for r in self.single + self.crowd for p in r.problems]
-
-    def per_response(self, usage: Usage, times: list[float]) -> str:
-        return f"{usage.server_s / len(times):.3f} s" if times else "–"
-
+class Figures(Crowd):
     def rows(self) -> list[tuple[str, str]]:
         def s(x: float | None) -> str:
             return "–" if x is None else f"{x:.3f} s"
@@ -272,9 +234,6 @@ class Figures:
             ("wrong links or totals", str(len(self.wrong))),
             ("problems (errors, timeouts)", str(len(self.problems))),
         ]
-
-    def lines(self) -> list[str]:
-        return [f"{k}: {v}" for k, v in self.rows()]
 
 
 def measure(url: str, pid: int, n: int = 20, moves: int = 10, think=THINK_S, time_budget: float = 600.0) -> Figures:
@@ -332,11 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     with Server() as srv:
         print(f"[wsload] {srv.url}, pid {srv.pid}: one session, then {args.sessions} at once, {args.moves} moves each", file=sys.stderr, flush=True)
         f = measure(srv.url, srv.pid, args.sessions, args.moves, tuple(args.think), args.time_budget)
-    for line in f.lines():
-        print(line)
-    for line in f.wrong + f.problems:
-        print("  " + line)
-    return 0 if f.held == args.sessions and not f.wrong and not f.problems else 1
+    return f.print_report()
 
 
 if __name__ == "__main__":
