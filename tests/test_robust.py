@@ -937,6 +937,23 @@ def test_hostile_names_are_refused_or_escaped_everywhere(name):
     if render.shutil.which("dot") and any(c in name for c in "<>\"\\{}[];&'"):
         svg = bytes(render.render(dots[1], "svg")).decode("utf-8")
         assert "<script" not in svg.lower()
+    # charts: plotly draws <b>, <a href>, <span style> and entities in its labels, so the only
+    # markup in a figure is the charts' own line breaks and hover boxes
+    from googlenet.lessons import lesson
+    from ui import charts
+
+    block = _hostile_doc(name)["stages"][2]["items"][0]["name"]
+    figures = [
+        charts.cost_per_block(a), charts.channel_allocation(a), charts.depth_profile(a),
+        charts.compare_groups(a, a, "blocks", "params"), charts.compare_groups(a, a, "stages", "macs"),
+        charts.lesson_bars(lesson(a, block), "reduce"), charts.path_shares(lesson(a, block)),
+    ]
+    text = json.dumps(figures, ensure_ascii=False)
+    for ours in ("<br>", "<extra>", "</extra>"):
+        text = text.replace(ours, "")
+    assert "<" not in text and ">" not in text
+    if "<" in name:
+        assert name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in json.dumps(figures, ensure_ascii=False)
 
 
 # --- 8. nothing executes user data ----------------------------------------------------------

@@ -27,6 +27,13 @@ def _color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
+def _text(name: str) -> str:
+    """A name as plotly text: plotly draws ``<b>``, ``<a href>``, ``<span style>`` and entities
+    in labels, legends and hovers, so a name's ``&``, ``<`` and ``>`` go in as entities and show
+    as themselves."""
+    return name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _figure(data: list[dict], title: str, height: int = HEIGHT, barmode: str = "group", **layout: Any) -> Figure:
     """A figure with the title, size, margins and legend (above the plot, on the right) every chart shares."""
     return {
@@ -95,9 +102,9 @@ def cost_per_block(a: Analysis) -> Figure:
     stages = list(dict.fromkeys(g.stage for g in a.blocks))
     for i, stage in enumerate(stages):
         groups = [g for g in a.blocks if g.stage == stage]
-        names = [g.name for g in groups]
+        names = [_text(g.name) for g in groups]
         common = dict(
-            type="bar", x=names, name=stage, legendgroup=stage, customdata=[g.kind for g in groups],
+            type="bar", x=names, name=_text(stage), legendgroup=_text(stage), customdata=[_text(g.kind) for g in groups],
             marker={"color": _color(i)},
         )
         data.append({
@@ -127,10 +134,11 @@ def channel_allocation(a: Analysis) -> Figure:
         for name in names:
             match = [p for p in per_block[name] if (p.field or p.name) == key]
             ys.append(sum(p.out_channels for p in match))
-            hover.append(" + ".join(f"{p.name}: {p.label}" for p in match) or "—")
+            hover.append(" + ".join(_text(f"{p.name}: {p.label}") for p in match) or "—")
         data.append({
-            "type": "bar", "x": names, "y": ys, "name": key, "customdata": hover, "marker": {"color": _color(i)},
-            "hovertemplate": "%{x} · " + key + "<br>%{y:,} channels<br>%{customdata}<extra></extra>",
+            "type": "bar", "x": [_text(n) for n in names], "y": ys, "name": _text(key), "customdata": hover,
+            "marker": {"color": _color(i)},
+            "hovertemplate": "%{x} · " + _text(key) + "<br>%{y:,} channels<br>%{customdata}<extra></extra>",
         })
     fig = _figure(data, "Channel allocation of every block, by path", barmode="stack",
                   yaxis={"title": {"text": "output channels"}})
@@ -141,7 +149,7 @@ def channel_allocation(a: Analysis) -> Figure:
 def depth_profile(a: Analysis) -> Figure:
     """Spatial size and channels of the main path's tensors, from the input to the logits."""
     trunk = [r for r in a.layers if not r.aux and not r.branch and (not r.block or r.kind in ("concat", "add"))]
-    xs = ["input"] + [r.block or r.name for r in trunk]
+    xs = ["input"] + [_text(r.block or r.name) for r in trunk]
     shapes = [tuple(a.network.input)] + [r.out_shape for r in trunk]
     hover = [f"{x}<br>{shape_str(s)}" for x, s in zip(xs, shapes)]
     idx = list(range(len(xs)))
@@ -171,7 +179,8 @@ def compare_groups(a: Analysis, b: Analysis, level: str, metric: str) -> Figure:
     unit = "params" if metric == "params" else "MACs"
     data = [
         {
-            "type": "bar", "x": names, "y": [vals.get(n) for n in names], "name": label, "marker": {"color": color},
+            "type": "bar", "x": [_text(n) for n in names], "y": [vals.get(n) for n in names], "name": label,
+            "marker": {"color": color},
             "hovertemplate": "%{x}<br>%{y:,} " + unit + "<extra>" + label + "</extra>",
         }
         for label, vals, color in (("A", va, A_COLOR), ("B", vb, B_COLOR))
@@ -186,10 +195,10 @@ def family(entries: list[tuple[str, Analysis]]) -> Figure:
     for i, (name, a) in enumerate(ordered):
         t = a.totals
         data.append({
-            "type": "scatter", "x": [t.macs], "y": [t.params], "name": name, "mode": "markers+text", "text": [name],
+            "type": "scatter", "x": [t.macs], "y": [t.params], "name": _text(name), "mode": "markers+text", "text": [_text(name)],
             "textposition": "top center" if i % 2 == 0 else "bottom center",  # neighbours' labels apart
             "marker": {"size": 10 + t.depth / 6, "color": _color(i)},
-            "hovertemplate": f"{name}<br>{si(t.macs)} MACs<br>{si(t.params)} params<br>depth {t.depth}<extra></extra>",
+            "hovertemplate": f"{_text(name)}<br>{si(t.macs)} MACs<br>{si(t.params)} params<br>depth {t.depth}<extra></extra>",
         })
     return _figure(
         data, "The family: cost against size (marker size: depth)", height=420, showlegend=False,
@@ -214,18 +223,18 @@ def lesson_bars(les: BlockLesson, lesson: str) -> Figure:
         }
         for cell, (built, instead) in zip(cells, ((les.params, params), (les.macs, macs)))
     ]
-    return _figure(data, f"{les.block}: as built vs {other}", height=320, **axes)
+    return _figure(data, f"{_text(les.block)}: as built vs {other}", height=320, **axes)
 
 
 def path_shares(les: BlockLesson) -> Figure:
     """Each path's share of the output channels and of the MACs."""
     data = []
     for i, p in enumerate(les.paths):
-        label = p.field or p.name
+        label = _text(p.field or p.name)
         data.append({
             "type": "bar", "y": ["channels", "MACs"], "x": [p.share, p.macs / les.macs if les.macs else 0],
             "name": label, "orientation": "h", "marker": {"color": _color(i)},
-            "hovertemplate": f"{label} ({p.label})<br>%{{x:.1%}}<extra></extra>",
+            "hovertemplate": f"{label} ({_text(p.label)})<br>%{{x:.1%}}<extra></extra>",
         })
     fig = _figure(data, "Share of each path", height=220, barmode="stack",
                   xaxis={"tickformat": ".0%"}, yaxis={"autorange": "reversed"})
