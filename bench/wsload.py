@@ -24,6 +24,7 @@ import asyncio
 import random
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
@@ -205,7 +206,9 @@ async def _sessions(ws_url: str, todo: list[Plan], think, time_budget: float, st
 def sessions(url: str, todo: list[Plan], think=THINK_S, time_budget: float = 600.0, stagger: float = STAGGER_S, on_open=None) -> list[SessionResult]:
     """Run ``todo`` at once against the app at ``url``; ``on_open()`` when all have arrived."""
     ws_url = url.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
-    return asyncio.run(_sessions(ws_url, todo, think, time_budget, stagger, on_open))
+    # a thread of its own: the caller may be inside a running event loop (Playwright's sync API)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _sessions(ws_url, todo, think, time_budget, stagger, on_open)).result()
 
 
 # --- the figures ------------------------------------------------------------------------------------
