@@ -88,7 +88,8 @@ class Client:
     async def __aenter__(self) -> Client:
         import websockets
 
-        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=TIMEOUT_S)
+        # proxy=None: the server is local, and websockets would otherwise follow HTTP(S)_PROXY
+        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=TIMEOUT_S, proxy=None)
         return self
 
     async def __aexit__(self, *exc) -> None:

@@ -68,6 +68,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# the server is local: never through an HTTP(S)_PROXY from the environment
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def vm(pid: int, field: str = "VmRSS") -> int:
     """A ``/proc/<pid>/status`` memory field (VmRSS, VmHWM) in bytes."""
     with open(f"/proc/{pid}/status") as f:
@@ -122,7 +126,7 @@ class AppServer:
                 self.stop()
                 raise RuntimeError(f"streamlit exited with {code} before answering; its log:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
+                with DIRECT.open(self.url + "/_stcore/health", timeout=2) as r:
                     if r.read().strip() == b"ok":
                         return
             except OSError:
