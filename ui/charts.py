@@ -154,12 +154,11 @@ def depth_profile(a: Analysis) -> Figure:
     hover = [f"{x}<br>{shape_str(s)}" for x, s in zip(xs, shapes)]
     idx = list(range(len(xs)))
     axes, (top, bottom) = _grid(2, 1, ("Height × width", "Channels"), shared_x=True, v_spacing=0.06)
-    size = [f"{s[1]}×{s[2]}" if len(s) == 3 else "1×1" for s in shapes]
     heights = [s[1] if len(s) == 3 else 1 for s in shapes]
     line = dict(type="scatter", x=idx, mode="lines+markers", line={"shape": "hv"}, text=hover,
                 hovertemplate="%{text}<extra></extra>", showlegend=False)
     data = [
-        {**line, **top, "y": heights, "name": "height", "marker": {"color": _color(0)}, "customdata": size},
+        {**line, **top, "y": heights, "name": "height", "marker": {"color": _color(0)}},
         {**line, **bottom, "y": [s[0] for s in shapes], "name": "channels", "marker": {"color": _color(1)}},
     ]
     # ticks at the sizes the network has (a log axis's own minor ticks read "100, 5, 2, 10 …")

@@ -9,7 +9,7 @@ from typing import Callable
 import pandas as pd
 
 from googlenet import report
-from googlenet.analysis import Analysis
+from googlenet.analysis import Analysis, shape_str
 from googlenet.checks import Check
 from googlenet.lessons import BlockLesson
 
@@ -56,8 +56,7 @@ def times(new: int, old: int) -> str:
 mb = report.mb
 
 
-def shape(s: tuple[int, ...]) -> str:
-    return report.shape_str(s)
+shape = shape_str
 
 
 @dataclass(frozen=True)
