@@ -6,10 +6,9 @@ import json
 import re
 import statistics
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tests.browser.driver import launch
+from tests.browser.driver import chromium
 
 from .report import Section, table
 from .server import Server
@@ -57,19 +56,6 @@ SCENARIOS = (
     Scenario("GoogLeNet (d2l)", "d2l", "b4", "layers", 4, 1.0),
     Scenario("Inception-ResNet-v2", "inception-resnet-v2", "inception_resnet_b", "blocks", 6, 2.0),
 )
-
-
-@contextmanager
-def chromium():
-    """A headless Debian Chromium driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def open_page(browser, url: str):

@@ -8,7 +8,7 @@ import pytest
 
 from playwright.sync_api import expect
 
-from .driver import SCREENSHOTS, TIMEOUT_MS, VIEWPORT, App, AppServer, launch
+from .driver import SCREENSHOTS, TIMEOUT_MS, VIEWPORT, App, AppServer, chromium
 
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -48,14 +48,8 @@ def server(request):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture
