@@ -32,10 +32,9 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from tests.browser.driver import CHROMIUM_ARGS, chromium_path, vm
+from tests.browser.driver import BUILD, ERROR_ALERT, EXCEPTION, launch, vm
 
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT_MS = 120_000
@@ -45,7 +44,7 @@ SINGLE_C1 = 32  # the lone session's inception3a c1; the crowd's are 33, 34, …
 THINK_S = (0.5, 1.5)  # a person's pause between two moves
 STAGGER_S = 0.5  # between two sessions' arrivals: a class opens the link within seconds
 HEAVY = re.compile(r".*/static/js/(PlotlyChart|DataFrame)\.[^/]*\.js$")  # not drawn by light clients
-SHOTS = Path(__file__).resolve().parent.parent / "build" / "load"
+SHOTS = BUILD / "load"
 
 # Before a key press: the page notes the press, the end of the rerun it starts, and the link
 # as it was. The whole document is watched: the app element may be re-mounted.
@@ -315,7 +314,7 @@ async def _session(browser, url: str, plan: Plan, expected: dict[int, str], thin
                 mine[STAGE] = str(plan.counts[res.done - 1])
             if q != mine:
                 res.wrong.append(f"c1={plan.c1}: the link is {q}, not {mine}")
-        for what, selector in (("exception", "[data-testid=stException]"), ("error", "[data-testid=stAlertContentError]")):
+        for what, selector in (("exception", EXCEPTION), ("error", ERROR_ALERT)):
             for text in await page.locator(selector).all_inner_texts():
                 res.problems.append(f"{what}: {text.strip()[:300]}")
     except Exception as err:  # noqa: BLE001 - one session's failure is a figure, not the end of the run
@@ -373,10 +372,9 @@ def _lower_priority(niceness: int, spare: int | None) -> None:
 async def _sessions(url: str, todo: list[Plan], expected: dict, think, time_budget: float, stagger: float, light: bool, niceness: int, spare: int | None, on_open) -> list[SessionResult]:
     from playwright.async_api import async_playwright
 
-    exe = chromium_path()
     deadline = time.monotonic() + time_budget
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        browser = await launch(p)
         try:
             if niceness:
                 _lower_priority(niceness, spare)
