@@ -117,13 +117,21 @@ def plans(sessions: int, moves: int, first_c1: int) -> list[Plan]:
     return [Plan(first_c1 + i, keys, counts) for i in range(sessions)]
 
 
-def expected_params(c1: int, count: int) -> str:
-    """The exact Params card of d2l with this c1 and b4 count, as the core and the app make it."""
+def link(c1: int, count: int = 5) -> dict[str, str]:
+    """The query string the app writes for d2l with this c1 and b4 count (5 is d2l's own)."""
+    q = {"preset": "d2l", "inception3a.c1": str(c1)}
+    if count != 5:
+        q[STAGE] = str(count)
+    return q
+
+
+def expected_params(c1: int, count: int, units: str) -> str:
+    """The Params card of d2l with this c1 and b4 count in ``units``, as the core and the app make it."""
     from googlenet import analyze, knobs
     from ui import tables
 
     t = knobs.Tweaks("d2l", counts=((STAGE, count),), widths=(("inception3a", "c1", (c1,)),))
-    return tables.count(analyze(t.apply()).totals.params, "exact")
+    return tables.count(analyze(t.apply()).totals.params, units)
 
 
 # --- one session ---------------------------------------------------------------------------------
@@ -309,9 +317,7 @@ async def _session(browser, url: str, plan: Plan, expected: dict[int, str], thin
             res.done += 1
         if res.done:
             q = {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
-            mine = {"preset": "d2l", "inception3a.c1": str(plan.c1)}
-            if plan.counts[res.done - 1] != 5:
-                mine[STAGE] = str(plan.counts[res.done - 1])
+            mine = link(plan.c1, plan.counts[res.done - 1])
             if q != mine:
                 res.wrong.append(f"c1={plan.c1}: the link is {q}, not {mine}")
         for what, selector in (("exception", EXCEPTION), ("error", ERROR_ALERT)):
@@ -391,7 +397,7 @@ def sessions(url: str, todo: list[Plan], think=THINK_S, time_budget: float = 600
     ``on_open()`` is called then. Our browsers run at ``niceness``, sparing the process
     ``spare`` (the server, if we started it). In a thread of its own, so that it also runs beside a
     synchronous Playwright."""
-    expected = {plan.c1: {n: expected_params(plan.c1, n) for n in (5, *plan.counts)} for plan in todo}
+    expected = {plan.c1: {n: expected_params(plan.c1, n, "exact") for n in (5, *plan.counts)} for plan in todo}
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, _sessions(url, todo, expected, think, time_budget, stagger, light, niceness, spare, on_open)).result()
 

@@ -30,40 +30,11 @@ from urllib.parse import parse_qsl, urlencode
 
 from tests.browser.driver import vm
 
-from .load import SINGLE_C1, STAGE, STAGGER_S, THINK_S, Crowd, Usage, _Gate, _median, _p90, moves_of
+from .load import COUNT_KEY, SINGLE_C1, STAGE, STAGGER_S, THINK_S, Crowd, Plan, Usage, _Gate, _median, _p90, expected_params, link, moves_of, plans
 
 TITLE = "8. Many sessions at once"
-COUNT_KEY = f"main_k_count_{STAGE}"
 TIMEOUT_S = 120.0
 TARGET_RATIO = 3.0
-
-
-@dataclass(frozen=True)
-class Plan:
-    c1: int  # inception3a's c1: this session's own design
-    counts: tuple[int, ...]  # b4 after each move
-
-
-def plans(sessions: int, moves: int, first_c1: int) -> list[Plan]:
-    _, counts = moves_of(moves)
-    return [Plan(first_c1 + i, counts) for i in range(sessions)]
-
-
-def link(c1: int, count: int = 5) -> dict[str, str]:
-    """The query string the app writes for d2l with this c1 and b4 count (5 is d2l's own)."""
-    q = {"preset": "d2l", "inception3a.c1": str(c1)}
-    if count != 5:
-        q[STAGE] = str(count)
-    return q
-
-
-def expected_params(c1: int, count: int) -> str:
-    """The Params card of that design in the page's default units, as the core computes it."""
-    from googlenet import analyze, knobs
-    from ui import tables
-
-    t = knobs.Tweaks("d2l", counts=((STAGE, count),), widths=(("inception3a", "c1", (c1,)),))
-    return tables.count(analyze(t.apply()).totals.params)
 
 
 @dataclass
@@ -196,7 +167,7 @@ async def _session(ws_url: str, plan: Plan, expected: dict[int, str], think, gat
 
 
 async def _sessions(ws_url: str, todo: list[Plan], think, time_budget: float, stagger: float, on_open) -> list[SessionResult]:
-    by_c1 = {p.c1: {count: expected_params(p.c1, count) for count in (5, *p.counts)} for p in todo}
+    by_c1 = {p.c1: {count: expected_params(p.c1, count, "auto") for count in (5, *p.counts)} for p in todo}
     gate = _Gate(len(todo), on_open)
     deadline = time.monotonic() + time_budget
     return list(await asyncio.gather(*(
