@@ -583,23 +583,29 @@ def measure(url: str, pid: int, n: int = 20, moves: int = 10, think=THINK_S, tim
 # --- the bench section and the command ---------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.load", description=" ".join(__doc__.split("\n\n")[0].split()))
-    p.add_argument("--sessions", type=int, default=20, help="browser sessions at once (default 20)")
+def crowd_arguments(p: argparse.ArgumentParser, argv: list[str] | None, most_sessions: int, time_budget: float) -> argparse.Namespace:
+    """Add the options both load drivers take to ``p``, parse ``argv`` and check them."""
+    p.add_argument("--sessions", type=int, default=20, help=f"sessions at once, 1 to {most_sessions} (default 20)")
     p.add_argument("--moves", type=int, default=10, help="slider moves per session, 1 to 10 (default 10)")
     p.add_argument("--think", type=float, nargs=2, default=THINK_S, metavar=("MIN", "MAX"), help="pause between moves, seconds (default 0.5 1.5)")
-    p.add_argument("--time-budget", type=float, default=900.0, help="no move starts after this many seconds (default 900)")
-    p.add_argument("--draw-everything", action="store_true", help="the browsers draw the charts and data grids too")
-    p.add_argument("--nice", type=int, default=10, help="niceness of the browsers' page renderers, 0 to leave them level with the server (default 10)")
+    p.add_argument("--time-budget", type=float, default=time_budget, help=f"no move starts after this many seconds (default {time_budget:g})")
     args = p.parse_args(argv)
-    if not 1 <= args.sessions <= 64:
-        p.error("--sessions must be from 1 to 64")
-    if not 0 <= args.nice <= 19:
-        p.error("--nice must be from 0 to 19")
+    if not 1 <= args.sessions <= most_sessions:
+        p.error(f"--sessions must be from 1 to {most_sessions}")
     try:
         moves_of(args.moves)
     except ValueError as err:
         p.error(str(err))
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.load", description=" ".join(__doc__.split("\n\n")[0].split()))
+    p.add_argument("--draw-everything", action="store_true", help="the browsers draw the charts and data grids too")
+    p.add_argument("--nice", type=int, default=10, help="niceness of the browsers' page renderers, 0 to leave them level with the server (default 10)")
+    args = crowd_arguments(p, argv, most_sessions=64, time_budget=900.0)
+    if not 0 <= args.nice <= 19:
+        p.error("--nice must be from 0 to 19")
 
     from .server import Server
 

@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from tests.browser.driver import vm
 
-from .load import COUNT_KEY, SINGLE_C1, STAGE, STAGGER_S, THINK_S, Crowd, Plan, Usage, _Gate, _median, _p90, expected_params, link, moves_of, plans
+from .load import COUNT_KEY, SINGLE_C1, STAGE, STAGGER_S, THINK_S, Crowd, Plan, Usage, _Gate, _median, _p90, crowd_arguments, expected_params, link, plans
 
 TITLE = "8. Many sessions at once"
 TIMEOUT_S = 120.0
@@ -249,17 +249,7 @@ def run(quick: bool = False):
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.wsload", description=" ".join(__doc__.split("\n\n")[0].split()))
-    p.add_argument("--sessions", type=int, default=20, help="sessions at once (default 20)")
-    p.add_argument("--moves", type=int, default=10, help="slider moves per session, 1 to 10 (default 10)")
-    p.add_argument("--think", type=float, nargs=2, default=THINK_S, metavar=("MIN", "MAX"), help="pause between moves, seconds (default 0.5 1.5)")
-    p.add_argument("--time-budget", type=float, default=600.0, help="no move starts after this many seconds (default 600)")
-    args = p.parse_args(argv)
-    if not 1 <= args.sessions <= 256:
-        p.error("--sessions must be from 1 to 256")
-    try:
-        moves_of(args.moves)
-    except ValueError as err:
-        p.error(str(err))
+    args = crowd_arguments(p, argv, most_sessions=256, time_budget=600.0)
 
     from .server import Server
 
