@@ -18,15 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .analysis import Analysis, LayerInfo, conv_out
+from .analysis import Analysis, LayerInfo, conv_out, shape_str
 from .blocks import get_kind
 from .spec import Block, Conv
 
 Shape3 = tuple[int, int, int]
-
-
-def _k(kernel: tuple[int, int]) -> str:
-    return f"{kernel[0]}×{kernel[1]}"
 
 
 def _stride(s: tuple[int, int]) -> str:
@@ -64,7 +60,7 @@ class ConvAt:
     def label(self) -> str:
         """``3×3, 192→128`` (and ``/2`` when strided)."""
         stride = _stride(self.conv.stride)
-        return f"{_k(self.conv.kernel)}{' ' + stride if stride else ''}, {self.in_shape[0]}→{self.conv.out}"
+        return f"{shape_str(self.conv.kernel)}{' ' + stride if stride else ''}, {self.in_shape[0]}→{self.conv.out}"
 
 
 def _at(row: LayerInfo) -> ConvAt:
@@ -176,9 +172,9 @@ def _path_names(rows: list[LayerInfo]) -> list[str]:
 
 def _row_label(r: LayerInfo) -> str:
     if r.kind == "conv":
-        return _k(r.kernel) + _stride(r.stride)
+        return shape_str(r.kernel) + _stride(r.stride)
     if r.kind in ("maxpool", "avgpool"):
-        return f"{_k(r.kernel)} {r.kind[:3]}"
+        return f"{shape_str(r.kernel)} {r.kind[:3]}"
     return r.kind
 
 

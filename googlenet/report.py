@@ -13,8 +13,6 @@ COUNTING_RULE = (
 )
 
 
-
-
 def mb(n_bytes: int) -> str:
     return f"{n_bytes / 1e6:,.2f} MB"
 
