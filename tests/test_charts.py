@@ -16,18 +16,13 @@ from googlenet.build import build
 from googlenet.lessons import lesson
 from ui import charts
 
-# the lecture's nine Inception blocks and their (c1, c2, c3, c4) as d2l.ai publishes them
-D2L_BLOCKS = {
-    "inception3a": (64, (96, 128), (16, 32), 32),
-    "inception3b": (128, (128, 192), (32, 96), 64),
-    "inception4a": (192, (96, 208), (16, 48), 64),
-    "inception4b": (160, (112, 224), (24, 64), 64),
-    "inception4c": (128, (128, 256), (24, 64), 64),
-    "inception4d": (112, (144, 288), (32, 64), 64),
-    "inception4e": (256, (160, 320), (32, 128), 128),
-    "inception5a": (256, (160, 320), (32, 128), 128),
-    "inception5b": (384, (192, 384), (48, 128), 128),
-}
+from .lecture import BLOCK_NAMES, lecture_network
+
+
+def lecture_c1_to_c4() -> dict[str, tuple[int, int, int, int]]:
+    """Each of the lecture's Inception blocks and the output channels of its four paths."""
+    _, blocks = lecture_network()
+    return {name: (b.p1_1.out_channels, b.p2_2.out_channels, b.p3_2.out_channels, b.p4_2.out_channels) for name, b in blocks.items()}
 
 
 def bars(fig: dict, axis: str) -> dict:
@@ -51,7 +46,7 @@ def test_cost_per_block_shows_the_params_and_macs_pytorch_counts_per_block(prese
     params, macs = bars(fig, "y"), bars(fig, "y2")
     assert list(params) == list(macs) and len(params) == len(net.blocks())
     if preset == "d2l":
-        assert list(params) == list(D2L_BLOCKS)
+        assert list(params) == list(BLOCK_NAMES)
     for name in params:
         assert params[name] == sum(p.numel() for p in model.get_submodule(name).parameters()), name
         assert 2 * macs[name] == sum(flops[f"{type(model).__name__}.{name}"].values()), name
@@ -61,8 +56,10 @@ def test_channel_allocation_stacks_the_lectures_c1_to_c4():
     fig = charts.channel_allocation(analyze(get_preset("d2l")))
     stacked = {tr["name"]: dict(zip(tr["x"], tr["y"])) for tr in fig["data"]}
     assert list(stacked) == ["c1", "c2", "c3", "c4"]
-    for block, (c1, c2, c3, c4) in D2L_BLOCKS.items():
-        assert [stacked[k][block] for k in stacked] == [c1, c2[1], c3[1], c4], block
+    lecture = lecture_c1_to_c4()
+    assert list(stacked["c1"]) == list(lecture)
+    for block, widths in lecture.items():
+        assert tuple(stacked[k][block] for k in stacked) == widths, block
 
 
 def test_depth_profile_labels_its_log_axis_with_the_sizes_the_network_has():

@@ -11,7 +11,6 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from googlenet import InputTooSmall, SpecError, analyze, get_preset
@@ -20,6 +19,7 @@ from googlenet.build import build
 from googlenet.presets.googlenet import ALLOCATION
 
 from .judge import assert_matches_pytorch, measure
+from .lecture import lecture_network
 
 GOOGLENETS = ("d2l", "googlenet", "googlenet-torchvision")
 
@@ -82,46 +82,6 @@ def test_lecture_stage_outputs():
     assert s["b5_pool"] == (1024, 1, 1)
 
 
-class LectureInception(nn.Module):
-    """d2l's Inception block, as the lecture writes it."""
-
-    def __init__(self, in_c, c1, c2, c3, c4):
-        super().__init__()
-        self.p1_1 = nn.Conv2d(in_c, c1, 1)
-        self.p2_1 = nn.Conv2d(in_c, c2[0], 1)
-        self.p2_2 = nn.Conv2d(c2[0], c2[1], 3, padding=1)
-        self.p3_1 = nn.Conv2d(in_c, c3[0], 1)
-        self.p3_2 = nn.Conv2d(c3[0], c3[1], 5, padding=2)
-        self.p4_1 = nn.MaxPool2d(3, stride=1, padding=1)
-        self.p4_2 = nn.Conv2d(in_c, c4, 1)
-
-    def forward(self, x):
-        r = torch.relu
-        return torch.cat(
-            (r(self.p1_1(x)), r(self.p2_2(r(self.p2_1(x)))), r(self.p3_2(r(self.p3_1(x)))), r(self.p4_2(self.p4_1(x)))), 1
-        )
-
-
-def lecture_network() -> tuple[nn.Sequential, list[nn.Module]]:
-    """The lecture's GoogLeNet Sequential, built by hand in plain PyTorch on the meta device,
-    and its nine Inception blocks in order."""
-    with torch.device("meta"):
-        b1 = nn.Sequential(nn.Conv2d(1, 64, 7, stride=2, padding=3), nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1))
-        b2 = nn.Sequential(nn.Conv2d(64, 64, 1), nn.ReLU(), nn.Conv2d(64, 192, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1))
-        b3 = nn.Sequential(LectureInception(192, 64, (96, 128), (16, 32), 32), LectureInception(256, 128, (128, 192), (32, 96), 64), nn.MaxPool2d(3, stride=2, padding=1))
-        b4 = nn.Sequential(
-            LectureInception(480, 192, (96, 208), (16, 48), 64), LectureInception(512, 160, (112, 224), (24, 64), 64),
-            LectureInception(512, 128, (128, 256), (24, 64), 64), LectureInception(512, 112, (144, 288), (32, 64), 64),
-            LectureInception(528, 256, (160, 320), (32, 128), 128), nn.MaxPool2d(3, stride=2, padding=1),
-        )
-        b5 = nn.Sequential(
-            LectureInception(832, 256, (160, 320), (32, 128), 128), LectureInception(832, 384, (192, 384), (48, 128), 128),
-            nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(),
-        )
-        lecture = nn.Sequential(b1, b2, b3, b4, b5, nn.Linear(1024, 10))
-    return lecture, list(b3[:2]) + list(b4[:5]) + list(b5[:2])
-
-
 def test_lecture_network_is_the_lectures_code():
     """The d2l preset equals the lecture's Sequential, built here by hand in plain PyTorch."""
     lecture, blocks = lecture_network()
@@ -133,10 +93,10 @@ def test_lecture_network_is_the_lectures_code():
     assert 2 * a.totals.macs == counter.get_total_flops()
     # per-block outputs too
     outs = {}
-    for i, blk in enumerate(blocks):
-        blk.register_forward_hook(lambda m, i_, o, k=i: outs.__setitem__(k, tuple(o.shape[1:])))
+    for name, blk in blocks.items():
+        blk.register_forward_hook(lambda m, i, o, name=name: outs.__setitem__(name, tuple(o.shape[1:])))
     lecture(x)
-    assert [outs[i] for i in range(9)] == [g.out_shape for g in a.blocks]
+    assert list(outs.items()) == [(g.name, g.out_shape) for g in a.blocks]  # in order
 
 
 def test_paper_googlenet_depth_is_22():

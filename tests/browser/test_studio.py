@@ -20,11 +20,11 @@ from googlenet import analyze, config, knobs, report
 from googlenet.spec import InputTooSmall
 from ui import tables
 
+from ..lecture import BLOCK_NAMES as D2L_BLOCKS
 from .driver import PYTHON, SCREENSHOTS, App
 
 pytestmark = pytest.mark.browser
 
-D2L_BLOCKS = ["inception3a", "inception3b", "inception4a", "inception4b", "inception4c", "inception4d", "inception4e", "inception5a", "inception5b"]
 TOTALS = ("Params", "MACs", "FLOPs", "Depth")
 HANG_S = 60  # a redraw slower than this is a hang, whatever the machine's load
 
