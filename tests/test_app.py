@@ -4,8 +4,6 @@ downloads are valid files, and a link restores a design."""
 
 from __future__ import annotations
 
-import re
-
 import csv
 import io
 import json
@@ -22,16 +20,12 @@ from googlenet import analyze, config
 from googlenet.build import build
 from ui import state
 
+from .md import shown
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 PAGES = ["pages/block.py", "pages/compare.py", "pages/family.py", "pages/code.py"]
 TIMEOUT = 90
-
-
-def shown(markdown: str) -> str:
-    """What a reader sees of Markdown text: user text reaches the page with its punctuation
-    backslash-escaped (ui.state.md_literal)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 @pytest.fixture

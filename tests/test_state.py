@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import base64
 import subprocess
 import sys
@@ -18,6 +16,8 @@ from googlenet import config, get_preset, knobs, preset_names
 from googlenet.knobs import block_count
 from ui import state
 from ui.state import Design, from_query, to_query
+
+from .md import shown
 
 
 def test_the_pure_module_imports_no_streamlit():
@@ -104,11 +104,6 @@ def test_every_design_survives_its_link(d):
     assert decoded.design.network() == d.network()
     # and the config JSON of the network leads back to the same short link
     assert state.from_network(config.loads(config.dumps(d.network()))) == d
-
-
-def shown(markdown: str) -> str:
-    """What a reader sees of a message: user text in it has its punctuation backslash-escaped."""
-    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def test_link_messages_show_user_text_as_text():
