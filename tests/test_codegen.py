@@ -291,7 +291,8 @@ def test_cli_config_with_hostile_names(tmp_path, capsys):
     # a config file's names must be printable (the reader refuses control characters and lone
     # surrogates); the printable hostile ones still have to stay data in the generated code
     printable = [h for h in HOSTILE if h.isprintable()]
-    cfg.write_text(json.dumps(config.to_dict(hostile_net(printable)).__or__({"name": "evil\"\"\" import os #\\"})), encoding="utf-8")
+    doc = config.to_dict(hostile_net(printable)) | {"name": 'evil""" import os #\\'}
+    cfg.write_text(json.dumps(doc), encoding="utf-8")
     out = tmp_path / "model.py"
     assert main(["code", "--config", str(cfg), "-o", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == to_python(config.loads(cfg.read_text(encoding="utf-8")))
