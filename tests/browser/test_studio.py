@@ -266,11 +266,11 @@ def test_knobs_drawn_late_show_the_design_and_the_next_move_keeps_it(app):
         route.continue_()
     app.slider("main_k_count_b5").wait_for(state="attached")
     app.page.locator(".st-key-main_k_height input").wait_for(state="attached")
-    shown = {k: app.page.locator(f".st-key-main_k_{k} input").input_value() for k in ("height", "classes", "multiplier", "count_b4", "count_b5")}
+    inputs = {k: app.page.locator(f".st-key-main_k_{k} input").input_value() for k in ("height", "classes", "multiplier", "count_b4", "count_b5")}
     moved = app.press("main_k_count_b5", "ArrowRight")
     assert moved < HANG_S
     link = query_of(app.page.url)
-    assert (shown, link) == (
+    assert (inputs, link) == (
         {"height": "96", "classes": "10", "multiplier": "1", "count_b4": "5", "count_b5": "2"},
         {"preset": "d2l", "inception3a.c1": "40", "b5": "3"},
     )
