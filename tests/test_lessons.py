@@ -51,8 +51,9 @@ def test_counterfactuals_match_pytorch(preset):
             for c in swap.actual:
                 row = a.layer(c.name)
                 assert (c.params, c.macs, c.out_shape) == (row.params, row.macs, row.out_shape), c.name
-            params, flops, _ = measured(swap.actual)
+            params, flops, shapes = measured(swap.actual)
             assert (params, flops) == (swap.params, 2 * swap.macs), (b.name, swap.actual_label)
+            assert shapes == [c.out_shape for c in swap.actual], (b.name, swap.actual_label)
             params, flops, shapes = measured(swap.alternative)
             assert (params, flops) == (swap.alt_params, 2 * swap.alt_macs), (b.name, swap.alternative_label)
             # the counterfactual makes exactly what the convs it replaces make
