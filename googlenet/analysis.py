@@ -1,16 +1,27 @@
-"""Per-layer analysis by arithmetic on the spec: shapes, params, MACs, memory, receptive field.
+"""The analysis of a network by arithmetic on its spec: a tree of nodes (network → stages →
+blocks → branches → layers), each carrying its numbers. The flat per-layer table is a view of
+the tree (``Analysis.layers``), as are the blocks, stages and aux heads.
 
-Counting rule (the convention of torchvision's published GFLOPS and of fvcore): MACs are the
-multiply-accumulates of convolution and linear layers only; bias adds, BatchNorm,
-activations, pooling, LRN and concat are not counted. FLOPs = 2 × MACs, which is what
-``torch.utils.flop_counter.FlopCounterMode`` reports. Params are what ``numel`` counts
-(BatchNorm's weight and bias are params; its running statistics are buffers). Bytes are
-fp32, batch 1.
+Counting rule (torchvision's published GFLOPS): MACs are the multiply-accumulates of
+convolution and linear layers only; bias adds, BatchNorm, activations, pooling, LRN, concat
+and adds are not counted. FLOPs = 2 × MACs, which is what
+``torch.utils.flop_counter.FlopCounterMode`` reports. Params are what ``numel`` counts. Bytes
+are fp32, batch 1.
 
-Peak activation memory is a model of one eager inference pass: tensors live from the layer
-that makes them to the last layer that reads them; a block keeps its input alive until its
-branches are merged; ReLU is in place; BatchNorm's output replaces its conv's; flatten and
-inference-mode dropout allocate nothing.
+Receptive field, per axis: ``rf ← rf + (k_dilated − 1)·jump``, ``jump ← jump·stride``; a merge
+covers the union of its branches' fields. ``rf_clipped`` is the largest part of the input
+that any one output element of the layer really reads (the field cut at the image's edges):
+at most the input size.
+
+Peak activation memory is that of one inference pass of the module ``build`` makes, as its
+runtime runs it (``runtime.py``): a tensor lives from the step that makes it until nothing
+refers to it; a block holds its input until its branches are merged; activations run in
+place; BatchNorm's output exists beside its conv's for a moment; flatten and inference-mode
+dropout make no tensor. The tests measure it on real forward passes.
+
+Every node has a ``key``, unique in the network and stable across changes that keep names:
+a stage's or top-level item's name (``b3``, ``inception3a``, ``conv1``), then dotted paths
+inside a block (``inception3a.branch2``, ``inception3a.branch2.conv1``, ``inception3a.concat``).
 """
 
 from __future__ import annotations
@@ -18,57 +29,64 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import NamedTuple
 
-from . import blocks as _blocks
 from . import limits as L
-from .spec import (
+from .errors import MESSAGES, InputTooSmall, ShapeMismatch, SpecError
+from .layers import (
+    BYTES_PER_ELEMENT,
     AdaptiveAvgPool,
-    Block,
-    Branch,
     Conv,
-    Dropout,
-    Flatten,
-    InputTooSmall,
     Layer,
-    Linear,
-    LRN,
-    Network,
-    Pool,
-    ShapeMismatch,
-    SpecError,
-    scaled,
+    adaptive_bins,
+    allocates,
+    conv_out,
+    nbytes,
+    pool_out,
+    shape_str,
 )
+from .spec import Block, Branch, Network
 from .validate import validate
 
-BYTES_PER_ELEMENT = 4  # fp32
+__all__ = ["Analysis", "BYTES_PER_ELEMENT", "Group", "LayerInfo", "Node", "Totals", "analyze", "conv_out",
+           "nearest_inputs", "pool_out", "shape_str", "smallest_input"]
 
 Shape = tuple[int, ...]
+Pair = tuple[int, int]
 
 
-def shape_str(shape: Shape) -> str:
-    """``(64, 24, 24)`` → ``64×24×24``."""
-    return "×".join(str(s) for s in shape)
+@dataclass(frozen=True, eq=False, slots=True)
+class Node:
+    """One node of the analysis tree: a layer (a leaf, including a block's concat, add and
+    projection) or a group of them (a branch, a block, a stage, the head, an aux head, the
+    network), with its numbers; a group's params and MACs are its leaves' sums. Analyses are
+    cached and shared between sessions, so nodes are frozen (``parent`` is set once, as the
+    tree is made)."""
 
-
-@dataclass(frozen=True)
-class LayerInfo:
-    name: str  # qualified: "inception4a.branch2.conv2"
-    kind: str  # conv, maxpool, avgpool, lrn, dropout, adaptive_avg_pool, flatten, linear, concat, add
-    stage: str
-    block: str  # "" for layers outside blocks
-    branch: str  # "" outside branches; "branch3x3.split1" inside a split
-    kernel: tuple[int, int] | None
-    stride: tuple[int, int] | None
-    in_shape: Shape
-    out_shape: Shape
-    params: int
-    macs: int
-    receptive_field: tuple[int, int]
-    jump: tuple[int, int]
-    aux: str = ""  # the aux head this row belongs to
-    layer: Layer | None = None  # the resolved layer (concrete channels)
+    key: str
+    name: str
+    kind: str  # group: network, stage, head, aux, block, branch; leaf: conv, maxpool, …, concat, add
+    stage: str = ""
+    block: str = ""  # the block a leaf or branch belongs to
+    branch: str = ""  # the branch path inside the block: "branch3x3" or "branch3x3.split1"
+    aux: str = ""  # the aux head a leaf belongs to
+    in_shape: Shape = ()
+    out_shape: Shape = ()
+    params: int = 0
+    macs: int = 0
+    receptive_field: Pair = (1, 1)
+    rf_clipped: Pair = (1, 1)
+    jump: Pair = (1, 1)
+    kernel: Pair | None = None
+    stride: Pair | None = None
+    layer: object = None  # a leaf's layer with concrete channels; a block node's Block; a stage's Stage
+    module: str = ""  # a leaf's module path in the built network ("" for a merge, which has none)
+    children: tuple[Node, ...] = ()
+    n_layers: int = 0  # leaves in the subtree
+    parent: Node | None = field(default=None, repr=False)
+    is_leaf: bool = True
 
     @property
     def flops(self) -> int:
@@ -84,7 +102,7 @@ class LayerInfo:
 
     @property
     def kernel_text(self) -> str:
-        """Kernel and stride, e.g. ``1×7 /1`` or ``3×3 /1×2``; empty for concat and add."""
+        """Kernel and stride, e.g. ``1×7 /1`` or ``3×3 /1×2``; empty for merges and groups."""
         if self.kernel is None:
             return ""
         sh, sw = self.stride
@@ -92,26 +110,24 @@ class LayerInfo:
 
     @property
     def label(self) -> str:
-        """What the layer is, e.g. ``conv 1×7 /1`` or ``maxpool 3×3 /2``."""
-        return f"{self.kind} {self.kernel_text}" if self.kernel is not None else self.kind
+        """What the layer is, e.g. ``conv 1×7 /1``, ``maxpool 3×3 /2``, ``LRN size 5``."""
+        if self.is_leaf and self.layer is not None:
+            return self.layer.label
+        return self.kind
+
+    def walk(self):
+        """This node and every node below it, parents first, in execution order."""
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+    def leaves(self) -> list[Node]:
+        return [n for n in self.walk() if n.is_leaf]
 
 
-@dataclass(frozen=True)
-class Group:
-    """Sums over a block, a stage or an aux head."""
-
-    name: str
-    kind: str
-    stage: str
-    in_shape: Shape
-    out_shape: Shape
-    params: int
-    macs: int
-    layers: int
-
-    @property
-    def flops(self) -> int:
-        return 2 * self.macs
+# the names the analysis used to give its rows and groups, still read by callers
+LayerInfo = Node
+Group = Node
 
 
 @dataclass(frozen=True)
@@ -133,348 +149,441 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Something worth saying about a valid network, as a code and its values (see ``errors``)."""
+
+    code: str
+    values: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def text(self) -> str:
+        return MESSAGES[self.code].format(**dict(self.values))
+
+
+@dataclass(frozen=True, eq=False)
 class Analysis:
     network: Network
-    layers: tuple[LayerInfo, ...]
-    blocks: tuple[Group, ...]  # every block, in order
-    stages: tuple[Group, ...]
-    aux: tuple[Group, ...]
+    root: Node
+    layers: tuple[Node, ...]  # every leaf, inference order, then the aux heads' (when on)
+    blocks: tuple[Node, ...]  # every block, in order
+    stages: tuple[Node, ...]  # every stage that has layers, then the head
+    aux: tuple[Node, ...]
     totals: Totals
+    notes: tuple[Note, ...] = ()
 
-    def layer(self, name: str) -> LayerInfo:
-        return self._by_name()[name]
+    def _by_key(self) -> dict[str, Node]:
+        """Every node by key, made on first use (it holds nothing but this analysis's own nodes)."""
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = {n.key: n for n in self.root.walk() if n is not self.root}
+            object.__setattr__(self, "_index", index)
+        return index
 
-    def _by_name(self) -> dict[str, LayerInfo]:
-        cached = self.__dict__.get("_index")
-        if cached is None:
-            cached = {row.name: row for row in self.layers}
-            object.__setattr__(self, "_index", cached)
-        return cached
+    def node(self, key: str) -> Node:
+        """A node by key: ``inception4a``, ``inception4a.branch2.conv2``; a stage's key is its
+        name after a dot (``.b3``, ``.head``), because a stage may share its name with a layer."""
+        try:
+            return self._by_key()[key]
+        except KeyError:
+            raise SpecError("node", "node.unknown", value=repr(key)) from None
 
-    def block(self, name: str) -> Group:
-        for g in self.blocks:
-            if g.name == name:
-                return g
-        raise KeyError(name)
+    def layer(self, name: str) -> Node:
+        """A leaf by its key (``inception4a.branch2.conv2``)."""
+        n = self._by_key().get(name)
+        if n is None or not n.is_leaf:
+            raise KeyError(name)
+        return n
 
-
-# --- per-axis arithmetic --------------------------------------------------------------------
-
-
-def conv_out(size: int, k: int, s: int, p: int) -> int:
-    return (size + 2 * p - k) // s + 1
-
-
-def pool_out(size: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
-    """PyTorch's pooling output size, including its ceil-mode rule: the last window must
-    start inside the input or its left padding."""
-    if ceil_mode:
-        out = -(-(size + 2 * p - k) // s) + 1
-        if (out - 1) * s >= size + p:
-            out -= 1
-        return out
-    return (size + 2 * p - k) // s + 1
+    def block(self, name: str) -> Node:
+        n = self._by_key().get(name)
+        if n is None or n.kind != "block":
+            raise KeyError(name)
+        return n
 
 
-# --- the walk -------------------------------------------------------------------------------
+# --- the walk ---------------------------------------------------------------------------------------
 
 
-class _State:
-    __slots__ = ("shape", "rf", "jump", "depth")
+class _Axis(NamedTuple):
+    """Receptive field on one axis: the field's size, the step between neighbouring outputs'
+    fields, and where the first output's field starts (in input pixels, may be negative)."""
 
-    def __init__(self, shape, rf, jump, depth):
-        self.shape = shape
-        self.rf = rf
-        self.jump = jump
-        self.depth = depth
+    rf: int
+    jump: int
+    left: int
 
 
-def _check_size(field: str, name: str, params: int, out: Shape) -> None:
+class _T:
+    """A tensor as the walk sees it: its shape, receptive field and conv/linear depth."""
+
+    __slots__ = ("shape", "h", "w", "depth")
+
+    def __init__(self, shape, h: _Axis, w: _Axis, depth: int):
+        self.shape, self.h, self.w, self.depth = shape, h, w, depth
+
+
+def _grow(a: _Axis, k: int, s: int, p: int) -> _Axis:
+    return _Axis(a.rf + (k - 1) * a.jump, a.jump * s, a.left - p * a.jump)
+
+
+def _clipped(a: _Axis, n_out: int, size: int) -> int:
+    """The most input pixels (on this axis) any one of ``n_out`` outputs reads: the field of
+    output i is [left + i·jump, left + i·jump + rf − 1], cut to [0, size − 1]. The overlap is
+    concave in i, so it peaks at an output next to where the field is centred on the image."""
+    rf, jump, left = a
+    centre = ((size - 1) / 2 - left - (rf - 1) / 2) / jump
+    best = 0
+    for i in (math.floor(centre), math.ceil(centre)):
+        i = 0 if i < 0 else n_out - 1 if i >= n_out else i
+        start = left + i * jump
+        got = min(start + rf - 1, size - 1) - max(start, 0) + 1
+        if got > best:
+            best = got
+    return best
+
+
+def _union(axes: list[_Axis]) -> _Axis:
+    left = min(a.left for a in axes)
+    end = max(a.left + a.rf for a in axes)
+    return _Axis(end - left, max(a.jump for a in axes), left)
+
+
+def _check_size(field_: str, name: str, params: int, out: Shape) -> None:
     """Refuse a layer whose weights or output PyTorch could not hold (see ``MAX_ELEMENTS``)."""
     for what, n in (("parameters", params), ("output elements", math.prod(out))):
         if n > L.MAX_ELEMENTS:
-            raise SpecError(field, f"{name} would have {n:,} {what}; the limit is {L.MAX_ELEMENTS:,} (2⁴⁸) per layer")
-
-
-def _nbytes(shape: Shape) -> int:
-    return BYTES_PER_ELEMENT * math.prod(shape)
+            raise SpecError(field_, "layer.too_large", name=name, count=f"{n:,}", what=what, limit=f"{L.MAX_ELEMENTS:,}")
 
 
 class _Walker:
-    def __init__(self, net: Network, record: bool = True, expanded: dict | None = None):
-        self.net = net
-        self.record = record  # False: shapes only, no rows (the smallest-input search walks often)
-        self.expanded = {} if expanded is None else expanded  # (block id, in channels) → Structure
-        self.rows: list[LayerInfo] = []
-        self.base = 0  # bytes held by enclosing contexts
-        self.peak = 0
-        self.stage = ""
-        self.block = ""
-        self.aux = ""
+    """Walks the spec once: shapes and errors always; with ``record``, the nodes with their
+    numbers, the receptive fields and the memory model too (the smallest-input search walks
+    often, so it only asks for shapes)."""
 
-    def record_row(self, name: str, kind: str, branch: str, in_shape: Shape, out: _State, kernel=None, stride=None,
-                   params: int = 0, macs: int = 0, layer: Layer | None = None) -> None:
-        if self.record:
-            self.rows.append(
-                LayerInfo(name, kind, self.stage, self.block, branch, kernel, stride, in_shape, out.shape,
-                          params, macs, out.rf, out.jump, self.aux, layer)
-            )
+    def __init__(self, net: Network, record: bool = True):
+        self.net = net
+        self.record = record
+        self.width = Fraction(repr(float(net.width))) if net.width != 1 else 1
+        self.size = net.input[1:]
+        self.base = 0  # bytes held by enclosing frames (a block's input, finished branches)
+        self.peak = 0
+        self.stage = self.block = self.aux = ""
+        self.module_prefix = ""
+
+    # nodes
+    def node(self, key: str, name: str, kind: str, t_in: _T, t_out: _T, *, branch: str = "", layer=None,
+             params: int = 0, macs: int = 0, kernel=None, stride=None, module: str = "", children=(), n_layers=0,
+             rf_exact: Pair | None = None) -> Node | None:
+        if not self.record:
+            return None
+        if rf_exact is not None:
+            clipped = rf_exact
+        elif len(t_out.shape) == 3:
+            clipped = (_clipped(t_out.h, t_out.shape[1], self.size[0]), _clipped(t_out.w, t_out.shape[2], self.size[1]))
+        else:
+            clipped = (_clipped(t_out.h, 1, self.size[0]), _clipped(t_out.w, 1, self.size[1]))
+        return Node(
+            key, name, kind, self.stage, self.block, branch, self.aux, t_in.shape, t_out.shape, params, macs,
+            (t_out.h.rf, t_out.w.rf), clipped, (t_out.h.jump, t_out.w.jump), kernel, stride, layer, module,
+            tuple(c for c in children if c is not None), n_layers,
+        )
+
+    def bump(self, live: int) -> None:
+        if live > self.peak:
+            self.peak = live
 
     # one layer
-    def layer(self, layer: Layer, st: _State, prefix: str, branch: str, field: str, scale: bool) -> _State:
-        """One layer; ``scale``: apply the width multiplier (stem and aux convs; block convs
-        were scaled when their block was expanded)."""
-        net = self.net
-        name = f"{prefix}{layer.name}"
-        shape = st.shape
+    def layer(self, layer: Layer, x: _T, key: str, module: str, branch: str, field_: str, default_out: int) -> tuple[_T, Node | None, Layer]:
+        layer = layer.concrete(self.width, default_out)
+        name = key
+        out = layer.out_shape(x.shape, field_, name)
+        params = layer.params(x.shape)
+        macs = layer.macs(x.shape, out)
+        _check_size(field_, name, params, out)
+        h, w = x.h, x.w
+        rf_exact = None
         kernel = stride = None
-        params = macs = 0
-        rf, jump, depth = st.rf, st.jump, st.depth
-        if isinstance(layer, (Conv, Pool)):
-            if len(shape) != 3:
-                raise SpecError(field, f"{name} needs a C×H×W input, got a flat vector of {shape[0]}")
-            c, h, w = shape
-            (kh, kw), (sh, sw), (ph, pw) = layer.kernel, layer.stride, layer.padding
-            kernel, stride = (kh, kw), (sh, sw)
-            if isinstance(layer, Conv):
-                out_c = scaled(layer.out, net.width) if scale else layer.out
-                if self.record:
-                    layer = replace(layer, out=out_c)
-                oh, ow = conv_out(h, kh, sh, ph), conv_out(w, kw, sw, pw)
-                kind = "conv"
-            else:
-                if 2 * ph > kh or 2 * pw > kw:
-                    raise SpecError(
-                        f"{field}.padding",
-                        f"{name}: padding {ph}×{pw} must be at most half the kernel {kh}×{kw} (PyTorch's rule for pools)",
-                    )
-                out_c = c
-                oh = pool_out(h, kh, sh, ph, layer.ceil_mode)
-                ow = pool_out(w, kw, sw, pw, layer.ceil_mode)
-                kind = f"{layer.op}pool"
-            if oh < 1 or ow < 1:
-                raise InputTooSmall(
-                    field,
-                    f"{name} ({kind} {kh}×{kw} /{sh}) would produce {max(oh, 0)}×{max(ow, 0)} from a {h}×{w} input",
-                    layer=name,
-                )
-            out = (out_c, oh, ow)
-            if isinstance(layer, Conv):
-                params = out_c * c * kh * kw + (out_c if layer.bias else 0) + (2 * out_c if layer.bn else 0)
-                macs = out_c * oh * ow * c * kh * kw
-                depth += 1
-            rf = (rf[0] + (kh - 1) * jump[0], rf[1] + (kw - 1) * jump[1])
-            jump = (jump[0] * sh, jump[1] * sw)
-        elif isinstance(layer, AdaptiveAvgPool):
-            if len(shape) != 3:
-                raise SpecError(field, f"{name} needs a C×H×W input")
-            c, h, w = shape
-            oh, ow = layer.output
-            out = (c, oh, ow)
-            kind = "adaptive_avg_pool"
-            kh, kw = -(-h // oh), -(-w // ow)
-            kernel, stride = (kh, kw), (max(1, h // oh), max(1, w // ow))
-            rf = (rf[0] + (kh - 1) * jump[0], rf[1] + (kw - 1) * jump[1])
-            jump = (jump[0] * stride[0], jump[1] * stride[1])
-        elif isinstance(layer, LRN):
-            if len(shape) != 3:  # PyTorch's LocalResponseNorm needs a spatial input
-                raise SpecError(field, f"{name} needs a C×H×W input, got a flat vector of {shape[0]}")
-            out, kind = shape, "lrn"
-        elif isinstance(layer, Dropout):
-            out, kind = shape, "dropout"
-        elif isinstance(layer, Flatten):
-            out, kind = (math.prod(shape),), "flatten"
-            if len(shape) == 3:
-                rf = (rf[0] + (shape[1] - 1) * jump[0], rf[1] + (shape[2] - 1) * jump[1])
-        elif isinstance(layer, Linear):
-            if len(shape) != 1:
-                raise SpecError(
-                    field, f"{name} needs a flat input; add a flatten before it (got {shape_str(shape)})"
-                )
-            out_f = net.classes if layer.out is None else layer.out
-            if self.record:
-                layer = replace(layer, out=out_f)
-            out, kind = (out_f,), "linear"
-            params = shape[0] * out_f + (out_f if layer.bias else 0)
-            macs = shape[0] * out_f
-            depth += 1
-        else:  # pragma: no cover - validate() refuses unknown layers first
-            raise SpecError(field, f"unknown layer {layer!r}")
-        _check_size(field, name, params, out)
-        st = _State(out, rf, jump, depth)
-        self.record_row(name, kind, branch, shape, st, kernel, stride, params, macs, layer)
-        return st
+        win = layer.window()
+        if win == "all" and len(x.shape) == 3:
+            h = _Axis(h.rf + (x.shape[1] - 1) * h.jump, h.jump * x.shape[1], h.left)
+            w = _Axis(w.rf + (x.shape[2] - 1) * w.jump, w.jump * x.shape[2], w.left)
+        elif win == "adaptive":
+            (h, eh), (w, ew) = (self.adaptive(a, n, o, size) for a, n, o, size in zip((x.h, x.w), x.shape[1:], out[1:], self.size))
+            kernel = tuple(max(e - s for s, e in adaptive_bins(n, o)) for n, o in zip(x.shape[1:], out[1:]))
+            stride = tuple(max(1, n // o) for n, o in zip(x.shape[1:], out[1:]))
+            if eh is not None or ew is not None:
+                rf_exact = (eh if eh is not None else _clipped(h, out[1], self.size[0]),
+                            ew if ew is not None else _clipped(w, out[2], self.size[1]))
+        elif win is not None:
+            (kh, sh, ph), (kw, sw, pw) = win
+            if (kh, sh, ph) != (1, 1, 0):
+                h = _grow(h, kh, sh, ph)
+            if (kw, sw, pw) != (1, 1, 0):
+                w = _grow(w, kw, sw, pw)
+            kernel, stride = layer.kernel, layer.stride
+        depth = x.depth + (1 if layer.kind in ("conv", "linear") else 0)
+        y = _T(out, h, w, depth)
+        node = self.node(key, layer.name, layer.kind, x, y, branch=branch, layer=layer, params=params, macs=macs,
+                         kernel=kernel, stride=stride, module=module, rf_exact=rf_exact)
+        return y, node, layer
 
-    def seq(self, layers, st: _State, prefix: str, branch: str, field: str, in_held: bool, scale: bool = False) -> tuple[_State, int]:
-        """Run layers in order; returns the state and the bytes of the live output tensor."""
-        cur = 0 if in_held else _nbytes(st.shape)
+    def adaptive(self, a: _Axis, n: int, o: int, size: int) -> tuple[_Axis, int | None]:
+        """Adaptive average pooling from ``n`` to ``o`` on one axis: the new field, and the exact
+        clipped field when the bins are not all alike (else ``None``: the formula is exact)."""
+        if n % o == 0:
+            return _grow(a, n // o, n // o, 0), None
+        bins = adaptive_bins(n, o)
+        biggest = max(e - s for s, e in bins)
+        exact = 0
+        for s, e in bins:
+            start = a.left + s * a.jump
+            end = a.left + (e - 1) * a.jump + a.rf - 1
+            exact = max(exact, min(end, size - 1) - max(start, 0) + 1)
+        return _Axis(a.rf + (biggest - 1) * a.jump, a.jump * max(1, n // o), a.left), exact
+
+    def seq(self, layers, x: _T, prefix: str, module_prefix: str, branch: str, field_: str, owned: bool,
+            default_out: int) -> tuple[_T, int, list]:
+        """Layers in order. ``owned``: the input is this sequence's to free (else an enclosing
+        frame holds it). Returns the output, the bytes this sequence still holds, the nodes."""
+        cur = nbytes(x.shape) if owned else 0
+        nodes = []
         for layer in layers:
-            st = self.layer(layer, st, prefix, branch, f"{field}.{layer.name}", scale)
-            if isinstance(layer, (Flatten, Dropout)):
-                continue  # a view / identity at inference: no new tensor
-            out = _nbytes(st.shape)
-            self.peak = max(self.peak, self.base + cur + out)
-            cur = out
-        return st, cur
+            key = f"{prefix}{layer.name}"
+            y, node, concrete = self.layer(layer, x, key, f"{module_prefix}{layer.name}", branch, f"{field_}.{layer.name}", default_out)
+            nodes.append(node)
+            if allocates(concrete):
+                out = nbytes(y.shape)
+                if self.record:
+                    self.bump(self.base + cur + concrete.transient_bytes(x.shape, y.shape) + out)
+                cur = out
+            x = y
+        return x, cur, nodes
 
-    def parallel(self, branches: tuple[Branch, ...], x: _State, prefix: str, field: str, outer: str) -> tuple[_State, int]:
-        """Branches reading x (already held in self.base) and their concat."""
-        outs: list[_State] = []
-        held = 0
+    # blocks
+    def branches(self, branches, x: _T, prefix: str, field_: str, outer: str, held: int):
+        """Run parallel branches on ``x`` (which an enclosing frame holds). Returns their
+        outputs, the bytes each output holds, and their nodes."""
+        outs, sizes, nodes = [], [], []
         saved = self.base
+        done = 0
         for br in branches:
-            bname = f"{outer}.{br.name}" if outer else br.name
-            self.base = saved + held
-            st, nbytes = self.seq(br.layers, x, f"{prefix}{br.name}.", bname, f"{field}.{br.name}", in_held=True)
+            path = f"{outer}.{br.name}" if outer else br.name
+            self.base = saved + done
+            key = f"{prefix}{br.name}"
+            t, cur, kids = self.seq(br.layers, x, f"{key}.", f"{self.module_prefix}{path}.", path, f"{field_}.{br.name}",
+                                    owned=False, default_out=self.net.classes)
             if br.split:
-                self.base = saved + held + nbytes
-                st, nbytes = self.parallel(br.split, st, f"{prefix}{br.name}.", f"{field}.{br.name}", bname)
-            outs.append(st)
-            held += nbytes
+                self.base = saved + done + cur
+                t, cur, sub_nodes, cat = self.split(br, t, f"{key}.", f"{field_}.{br.name}", path)
+                kids += sub_nodes + [cat]
+            outs.append(t)
+            sizes.append(cur)
+            done += cur
+            if self.record:
+                nodes.append(self.group(key, br.name, "branch", x, t, kids, branch=path))
         self.base = saved
-        return self.concat(outs, x, prefix, field, outer, held)
+        return outs, sizes, nodes
 
-    def concat(self, outs: list[_State], x: _State, prefix: str, field: str, outer: str, held: int) -> tuple[_State, int]:
-        if len(x.shape) != 3:
-            raise SpecError(field, f"{prefix.rstrip('.')} needs a C×H×W input")
-        sizes = {o.shape[1:] for o in outs}
-        if len(sizes) != 1:
-            desc = ", ".join(shape_str(o.shape[1:]) for o in outs)
-            raise ShapeMismatch(
-                field,
-                f"{prefix.rstrip('.')}: branches produce different spatial sizes ({desc}); they cannot be concatenated",
-                layer=f"{prefix}concat",
-            )
-        (hw,) = sizes
-        out = (sum(o.shape[0] for o in outs), *hw)
-        _check_size(field, f"{prefix}concat", 0, out)
-        rf = (max(o.rf[0] for o in outs), max(o.rf[1] for o in outs))
-        jump = (max(o.jump[0] for o in outs), max(o.jump[1] for o in outs))
-        depth = max(o.depth for o in outs)
-        nbytes = _nbytes(out)
-        self.peak = max(self.peak, self.base + held + nbytes)
-        st = _State(out, rf, jump, depth)
-        self.record_row(f"{prefix}concat", "concat", outer, x.shape, st)
-        return st, nbytes
-
-    def block_(self, block: Block, x: _State, field: str) -> tuple[_State, int]:
-        if len(x.shape) != 3:
-            raise SpecError(field, f"{block.name} needs a C×H×W input")
-        key = (id(block), x.shape[0])
-        struct = self.expanded.get(key)
-        if struct is None:
-            struct = self.expanded[key] = _blocks.expand(block, self.net.style, self.net.width, x.shape[0])
-        prefix = f"{block.name}."
-        xbytes = _nbytes(x.shape)
+    def split(self, br: Branch, x: _T, prefix: str, field_: str, path: str):
         saved = self.base
-        self.base = saved + xbytes  # the block input lives until the merge
-        cat, cat_bytes = self.parallel(struct.branches, x, prefix, field, "")
-        if struct.merge == "concat":
-            self.base = saved
-            return cat, cat_bytes
-        # residual: project (1×1 back to the input width), scale, add, ReLU
-        self.base = saved + xbytes
-        proj = replace(struct.project, out=x.shape[0], name="project")
-        st = self.layer(proj, cat, prefix, "", f"{field}.project", scale=False)
-        pbytes = _nbytes(st.shape)
-        self.peak = max(self.peak, self.base + cat_bytes + pbytes)
-        if st.shape != x.shape:
-            raise SpecError(
-                field,
-                f"{block.name}: the residual add needs the branches' projection ({shape_str(st.shape)}) "
-                f"to match the block input ({shape_str(x.shape)})",
-            )
-        self.peak = max(self.peak, self.base + pbytes + xbytes)
-        out = _State(x.shape, (max(st.rf[0], x.rf[0]), max(st.rf[1], x.rf[1])), st.jump, max(st.depth, x.depth))
-        self.record_row(f"{prefix}add", "add", "", x.shape, out)
+        outs, sizes, nodes = self.branches(br.split, x, prefix, field_, path, 0)
+        t, nbytes_, cat = self.concat(outs, sizes, x, f"{prefix}concat", field_, path, prefix.rstrip("."))
         self.base = saved
-        return out, xbytes
+        return t, nbytes_, nodes, cat
+
+    def concat(self, outs: list[_T], sizes: list[int], x: _T, key: str, field_: str, branch: str, where: str):
+        self.same_spatial(outs, field_, where, "concatenated", key)
+        out = (sum(o.shape[0] for o in outs), *outs[0].shape[1:])
+        _check_size(field_, key, 0, out)
+        y = _T(out, _union([o.h for o in outs]), _union([o.w for o in outs]), max(o.depth for o in outs))
+        size = nbytes(out)
+        if self.record:
+            self.bump(self.base + sum(sizes) + size)
+        return y, size, self.node(key, "concat", "concat", x, y, branch=branch)
+
+    @staticmethod
+    def same_spatial(outs: list[_T], field_: str, where: str, verb: str, key: str) -> None:
+        if any(len(o.shape) != 3 for o in outs):
+            raise SpecError(field_, "layer.needs_map", name=where, features=", ".join(shape_str(o.shape) for o in outs))
+        if len({o.shape[1:] for o in outs}) != 1:
+            raise ShapeMismatch(field_, "block.merge_spatial", layer=key, block=where,
+                                sizes=", ".join(shape_str(o.shape[1:]) for o in outs), verb=verb)
+
+    def block_(self, block: Block, x: _T, field_: str, owned: bool) -> tuple[_T, int, Node | None]:
+        if len(x.shape) != 3:
+            raise SpecError(field_, "layer.needs_map", name=block.name, features=f"{x.shape[0]:,}")
+        prefix = f"{block.name}."
+        xbytes = nbytes(x.shape)
+        saved = self.base
+        self.base = saved + (xbytes if owned else 0)  # the block's input lives until the merge
+        block_base = self.base
+        self.module_prefix = prefix
+        outs, sizes, kids = self.branches(block.branches, x, prefix, field_, "", 0)
+        self.module_prefix = ""
+        ident = [i for i, br in enumerate(block.branches) if br.identity]
+        if block.merge == "concat":
+            t, size, cat = self.concat(outs, sizes, x, f"{prefix}concat", field_, "", block.name)
+            kids.append(cat)  # an activation after it runs in place
+        else:
+            t, size, more = self.add(block, x, outs, sizes, ident, field_, block_base)
+            kids += more
+        self.base = saved
+        node = self.group(block.name, block.name, "block", x, t, kids, layer=block) if self.record else None
+        return t, size, node
+
+    def add(self, block: Block, x: _T, outs: list[_T], sizes: list[int], ident: list[int], field_: str, base: int):
+        """The residual merge, as the runtime does it: ``act(x + scale · R)``."""
+        prefix = f"{block.name}."
+        rest = [(o, s) for i, (o, s) in enumerate(zip(outs, sizes)) if i not in ident]
+        nodes = []
+        terms = [o for i, o in enumerate(outs) if i in ident]
+        fresh = True
+        if block.project is not None:
+            if len(rest) > 1:
+                r, rsize, cat = self.concat([o for o, _ in rest], [s for _, s in rest], x, f"{prefix}concat", field_, "", block.name)
+                nodes.append(cat)
+            else:
+                (r, rsize), = rest
+            self.base = base + rsize
+            proj = block.project
+            r2, node, concrete = self.layer(proj, r, f"{prefix}project", f"{prefix}project", "", f"{field_}.project", x.shape[0])
+            nodes.append(node)
+            psize = nbytes(r2.shape)
+            if self.record:
+                self.bump(base + rsize + concrete.transient_bytes(r.shape, r2.shape) + psize)
+            r, rsize = r2, psize
+            self.base = base
+        elif len(rest) > 1:
+            self.same_shape([o for o, _ in rest], field_, block.name, f"{prefix}add")
+            rsize = nbytes(rest[0][0].shape)
+            if self.record:
+                self.bump(base + sum(s for _, s in rest) + rsize)
+            r = _T(rest[0][0].shape, _union([o.h for o, _ in rest]), _union([o.w for o, _ in rest]), max(o.depth for o, _ in rest))
+        else:
+            (r, rsize), = rest
+            fresh = False
+        every = [r] + terms
+        self.same_shape(every, field_, block.name, f"{prefix}add")
+        ysize = nbytes(r.shape)
+        if terms or block.scale != 1:
+            if self.record:
+                self.bump(base + rsize + ysize)
+            fresh = True
+        elif not fresh and block.act != "none":
+            if self.record:
+                self.bump(base + rsize + ysize)
+        else:
+            ysize = rsize
+        y = _T(r.shape, _union([t.h for t in every]), _union([t.w for t in every]), max(t.depth for t in every))
+        nodes.append(self.node(f"{prefix}add", "add", "add", x, y))
+        return y, ysize, nodes
+
+    @staticmethod
+    def same_shape(terms: list[_T], field_: str, where: str, key: str) -> None:
+        shapes = {t.shape for t in terms}
+        if len(shapes) == 1:
+            return
+        spatial = {t.shape[1:] for t in terms}
+        code_args = dict(block=where, shapes=", ".join(shape_str(t.shape) for t in terms))
+        if len(spatial) > 1:  # sizes that differ may agree at another input size
+            raise ShapeMismatch(field_, "block.add_shapes", layer=key, **code_args)
+        raise SpecError(field_, "block.add_shapes", **code_args)
+
+    def group(self, key: str, name: str, kind: str, x: _T, y: _T, kids: list, branch: str = "", layer=None) -> Node:
+        kids = [k for k in kids if k is not None]
+        return Node(
+            key, name, kind, self.stage, self.block if kind != "block" else name, branch, self.aux, x.shape, y.shape,
+            sum(k.params for k in kids), sum(k.macs for k in kids), (y.h.rf, y.w.rf),
+            kids[-1].rf_clipped if kids else (1, 1), (y.h.jump, y.w.jump), layer=layer, children=tuple(kids),
+            n_layers=sum(k.n_layers if not k.is_leaf else 1 for k in kids), is_leaf=False,
+        )
 
 
-def _walk(net: Network, record: bool = True, expanded: dict | None = None) -> tuple[list[LayerInfo], dict[str, tuple], int, int, _State]:
-    w = _Walker(net, record, expanded)
-    st = _State(tuple(net.input), (1, 1), (1, 1), 0)
-    cur = _nbytes(st.shape)
-    w.peak = cur
-    block_io: dict[str, tuple] = {}
-    outputs: dict[str, _State] = {}
+def _walk(net: Network, record: bool = True):
+    w = _Walker(net, record)
+    one = _Axis(1, 1, 0)
+    x = _T(tuple(net.input), one, one, 0)
+    w.peak = w.base = nbytes(x.shape)  # the caller holds the input for the whole pass
+    stage_nodes: list[Node] = []
+    block_out: dict[str, _T] = {}
+    cur_owned = False  # the first item reads the caller's input; every later one, the tensor before it
     for stage in net.stages:
         w.stage = stage.name
+        kids = []
+        x_in = x
         for item in stage.items:
-            field = f"{stage.name}.{item.name}"
+            field_ = f"{stage.name}.{item.name}"
             if isinstance(item, Block):
                 w.block = item.name
-                start = len(w.rows)
-                x = st
-                st, cur = w.block_(item, st, field)
-                block_io[item.name] = (x.shape, st.shape, start, len(w.rows))
-                outputs[item.name] = st
+                x, _, node = w.block_(item, x, field_, owned=cur_owned)
+                block_out[item.name] = x
                 w.block = ""
             else:
-                st, cur = w.seq((item,), st, "", "", stage.name, in_held=False, scale=True)
+                x, _, nodes = w.seq((item,), x, "", "", "", stage.name, owned=cur_owned, default_out=net.classes)
+                node = nodes[0]
+            kids.append(node)
+            cur_owned = True
+        if record:
+            stage_nodes.append(w.group(f".{stage.name}", stage.name, "stage", x_in, x, kids, layer=stage))
     w.stage = "head"
-    st, cur = w.seq(net.head, st, "", "", "head", in_held=False, scale=True)
-    final = st
+    x_in = x
+    x, _, head_nodes = w.seq(net.head, x, "", "", "", "head", owned=cur_owned, default_out=net.classes)
+    if record and net.head:
+        stage_nodes.append(w.group(".head", "head", "head", x_in, x, head_nodes))
+    final = x
+    aux_nodes = []
     if net.aux_enabled:
+        saved_peak = w.peak
         for head in net.aux:
-            if head.after not in outputs:
-                raise SpecError(f"aux.{head.name}.after", f"no block named {head.after!r}")
-            w.aux, w.stage = head.name, head.name
-            src = outputs[head.after]
-            start = len(w.rows)
-            saved_peak = w.peak
-            w.seq(head.layers, _State(src.shape, src.rf, src.jump, 0), f"{head.name}.", "", f"aux.{head.name}", in_held=True, scale=True)
-            w.peak = saved_peak  # aux heads do not run at inference
-            block_io[head.name] = (src.shape, w.rows[-1].out_shape if len(w.rows) > start else src.shape, start, len(w.rows))
+            src = block_out[head.after]
+            w.aux = w.stage = head.name
+            y, _, nodes = w.seq(head.layers, _T(src.shape, src.h, src.w, 0), f"{head.name}.", f"{head.name}.", "",
+                                f"aux.{head.name}", owned=False, default_out=net.classes)
+            if record:
+                aux_nodes.append(w.group(head.name, head.name, "aux", src, y, nodes))
             w.aux = ""
-    return w.rows, block_io, w.peak, final.depth, final
+        w.peak = saved_peak  # aux heads do not run at inference
+    return w, stage_nodes, aux_nodes, final
 
 
 def _analyze(net: Network) -> Analysis:
-    rows, block_io, peak, depth, final = _walk(net)
-    main = [r for r in rows if not r.aux]
-    aux = [r for r in rows if r.aux]
-
-    def group(name: str, kind: str, stage: str, sub: list[LayerInfo], io: tuple | None = None) -> Group:
-        i, o = io[:2] if io else (sub[0].in_shape, sub[-1].out_shape)
-        return Group(name, kind, stage, i, o, sum(r.params for r in sub), sum(r.macs for r in sub), len(sub))
-
-    def span(name: str) -> list[LayerInfo]:
-        return rows[block_io[name][2] : block_io[name][3]]
-
-    blocks = [
-        group(it.name, it.kind, st.name, span(it.name), block_io[it.name])
-        for st in net.stages
-        for it in st.items
-        if isinstance(it, Block)
-    ]
-    stages = []
-    for name, kind in [(st.name, "stage") for st in net.stages] + [("head", "head")]:
-        sub = [r for r in main if r.stage == name]
-        if sub:
-            stages.append(group(name, kind, name, sub))
-    aux_groups = [group(h.name, "aux", h.name, span(h.name), block_io[h.name]) for h in (net.aux if net.aux_enabled else ())]
+    w, stage_nodes, aux_nodes, final = _walk(net)
+    root = Node(net.name, net.name, "network", in_shape=tuple(net.input), out_shape=final.shape,
+                children=tuple(stage_nodes + aux_nodes), layer=net, is_leaf=False)
+    for n in root.walk():
+        for c in n.children:
+            object.__setattr__(c, "parent", n)
+    main = [n for st in stage_nodes for n in st.walk() if n.is_leaf]
+    aux = [n for h in aux_nodes for n in h.walk() if n.is_leaf]
+    blocks = [n for st in stage_nodes for n in st.walk() if n.kind == "block"]
     params_main = sum(r.params for r in main)
     aux_params = sum(r.params for r in aux)
-    params = params_main + aux_params
     totals = Totals(
-        params=params,
+        params=params_main + aux_params,
         macs=sum(r.macs for r in main),
         aux_params=aux_params,
         aux_macs=sum(r.macs for r in aux),
-        weights_bytes=BYTES_PER_ELEMENT * params,
-        peak_activation_bytes=peak,
+        weights_bytes=BYTES_PER_ELEMENT * (params_main + aux_params),
+        peak_activation_bytes=w.peak,
         activation_bytes=sum(r.out_bytes for r in main),
-        depth=depth,
+        depth=final.depth,
         layers=len(main),
         output_shape=final.shape,
     )
-    return Analysis(net, tuple(rows), tuple(blocks), tuple(stages), tuple(aux_groups), totals)
+    for key, value in (("params", totals.params), ("macs", totals.macs), ("n_layers", len(main) + len(aux))):
+        object.__setattr__(root, key, value)
+    notes = []
+    if len(final.shape) != 1:
+        notes.append(Note("note.feature_map", (("shape", shape_str(final.shape)),)))
+    return Analysis(net, root, tuple(main + aux), tuple(blocks), tuple(stage_nodes), tuple(aux_nodes), totals, tuple(notes))
 
 
-def _fits(net: Network, h: int, w: int, expanded: dict | None = None) -> bool:
+# --- input sizes that work ----------------------------------------------------------------------------
+
+
+def _fits(net: Network, h: int, w: int) -> bool:
     try:
-        _walk(replace(net, input=(net.input[0], h, w)), record=False, expanded=expanded)
+        _walk(replace(net, input=(net.input[0], h, w)), record=False)
     except SpecError:  # too small (InputTooSmall), branches that disagree, a size limit
         return False
     return True
@@ -483,12 +592,11 @@ def _fits(net: Network, h: int, w: int, expanded: dict | None = None) -> bool:
 def smallest_input(net: Network) -> tuple[int, int] | None:
     """The smallest height and width (each searched with the other one large) that work;
     None when no input up to the limit works."""
-    expanded: dict = {}  # the blocks' branches, expanded once for every walk of the search
     # large is 4096 (or the input) first, then the input limit: a minimum above 4096 exists
     # (three 64×64 convs after a /64 one need 8,128), but so do networks whose tensors pass
     # their size limit only at the largest inputs
     for big_h, big_w in ((max(net.input[1], 4096), max(net.input[2], 4096)), (L.MAX_INPUT_SIZE, L.MAX_INPUT_SIZE)):
-        if _fits(net, big_h, big_w, expanded):
+        if _fits(net, big_h, big_w):
             break
     else:
         return None
@@ -507,9 +615,31 @@ def smallest_input(net: Network) -> tuple[int, int] | None:
                 lo = mid + 1
         return lo
 
-    min_h = search(lambda h: _fits(net, h, big_w, expanded), big_h)
-    min_w = search(lambda w: _fits(net, big_h, w, expanded), big_w)
+    min_h = search(lambda h: _fits(net, h, big_w), big_h)
+    min_w = search(lambda w: _fits(net, big_h, w), big_w)
     return min_h, min_w
+
+
+def nearest_inputs(net: Network, reach: int = 256) -> tuple[tuple[int, int], ...]:
+    """The working input sizes nearest to ``net.input`` below and above it, moving height and
+    width together (stride-2 blocks whose branches pad differently only agree on some sizes)."""
+    _, h, w = net.input
+    # each try may walk the whole network: about 20,000 items walked in all, so a mismatch at
+    # the end of the largest network the limits allow costs a few analyses, not 512 of them
+    items = 1 + len(net.head) + sum(len(st.items) for st in net.stages)
+    reach = min(reach, max(4, 20_000 // (2 * items)))
+    below = above = None
+    for d in range(1, reach + 1):
+        if below is None and min(h, w) - d >= 1 and _fits(net, h - d, w - d):
+            below = (h - d, w - d)
+        if above is None and max(h, w) + d <= L.MAX_INPUT_SIZE and _fits(net, h + d, w + d):
+            above = (h + d, w + d)
+        if below and above:
+            break
+    return tuple(x for x in (below, above) if x)
+
+
+# --- the cache ------------------------------------------------------------------------------------------
 
 
 class CacheInfo(NamedTuple):
@@ -523,8 +653,9 @@ class CacheInfo(NamedTuple):
 
 class _Cache:
     """Analyses by spec, least recently used dropped first, bounded by count and by their
-    layer rows together (about 900 bytes each): 256 analyses of the largest networks the
-    limits allow, 29,000 rows each, would otherwise hold some 7 GB of a shared server."""
+    layer rows together (about 1.5 kB each with the groups above them): 256 analyses of the
+    largest networks the limits allow, 29,000 rows each, would otherwise hold some 10 GB of a
+    shared server."""
 
     def __init__(self, maxsize: int, max_rows: int):
         self.maxsize, self.max_rows = maxsize, max_rows
@@ -544,13 +675,13 @@ class _Cache:
 
     def put(self, net: Network, a: Analysis) -> None:
         with self._lock:
-            if net in self._data or len(a.layers) > self.max_rows:
+            if net in self._data or a.root.n_layers > self.max_rows:
                 return
             self._data[net] = a
-            self.rows += len(a.layers)
+            self.rows += a.root.n_layers
             while len(self._data) > self.maxsize or self.rows > self.max_rows:
                 _, old = self._data.popitem(last=False)
-                self.rows -= len(old.layers)
+                self.rows -= old.root.n_layers
 
     def info(self) -> CacheInfo:
         with self._lock:
@@ -582,46 +713,22 @@ def _analyze_validated(net: Network) -> Analysis:
     except InputTooSmall as err:
         least = smallest_input(net)
         c, h, w = net.input
-        if least is None:
-            hint = "no input size makes this network valid"
-        else:
-            hint = f"the smallest input is {least[0]}×{least[1]}"
-        raise InputTooSmall(
-            "input",
-            f"input {c}×{h}×{w} is too small: {err.detail}; {hint}",
-            layer=err.layer,
-            min_size=least,
-        ) from None
+        hint = SpecError("input", "hint.none") if least is None else SpecError("input", "hint.smallest", size=f"{least[0]}×{least[1]}")
+        raised = InputTooSmall("input", "input.too_small", layer=err.layer, min_size=least, input=f"{c}×{h}×{w}",
+                               detail=err.detail, hint=hint.detail)
+        raised.cause, raised.hint = err, hint
+        raise raised from None
     except ShapeMismatch as err:
         near = nearest_inputs(net)
         c, h, w = net.input
         if near:
-            hint = "inputs that work nearby: " + ", ".join(f"{c}×{a}×{b}" for a, b in near)
+            hint = SpecError("input", "hint.nearby", sizes=", ".join(f"{c}×{a}×{b}" for a, b in near))
         else:
-            hint = "no input size near this one makes the branches agree"
-        raise ShapeMismatch(
-            "input", f"input {c}×{h}×{w} does not fit: {err.detail}; {hint}", layer=err.layer, suggestions=near
-        ) from None
-
-
-def nearest_inputs(net: Network, reach: int = 256) -> tuple[tuple[int, int], ...]:
-    """The working input sizes nearest to ``net.input`` below and above it, moving height and
-    width together (stride-2 blocks whose branches pad differently only agree on some sizes)."""
-    _, h, w = net.input
-    # each try may walk the whole network: about 20,000 items walked in all, so a mismatch at
-    # the end of the largest network the limits allow costs a few analyses, not 512 of them
-    items = 1 + len(net.head) + sum(len(st.items) for st in net.stages)
-    reach = min(reach, max(4, 20_000 // (2 * items)))
-    expanded: dict = {}
-    below = above = None
-    for d in range(1, reach + 1):
-        if below is None and min(h, w) - d >= 1 and _fits(net, h - d, w - d, expanded):
-            below = (h - d, w - d)
-        if above is None and max(h, w) + d <= L.MAX_INPUT_SIZE and _fits(net, h + d, w + d, expanded):
-            above = (h + d, w + d)
-        if below and above:
-            break
-    return tuple(x for x in (below, above) if x)
+            hint = SpecError("input", "hint.nothing_near")
+        raised = ShapeMismatch("input", "input.mismatch", layer=err.layer, suggestions=near, input=f"{c}×{h}×{w}",
+                               detail=err.detail, hint=hint.detail)
+        raised.cause, raised.hint = err, hint
+        raise raised from None
 
 
 # the functions lru_cache would have put there

@@ -24,9 +24,9 @@ from typing import Callable
 
 import torch
 
-from .analysis import Analysis, LayerInfo, analyze, shape_str
+from .analysis import Analysis, Node, analyze, shape_str
 from .build import build
-from .spec import Conv, Linear, Network
+from .spec import BatchNorm, Conv, Linear, Network
 
 # --- torchinfo --------------------------------------------------------------------------------
 
@@ -123,7 +123,7 @@ def _their_macs(run: _Run, prefix: str = "") -> dict[str, int]:
     return {k: v // run.batch for k, v in parts.items()}
 
 
-def _ours_in_their_rule(rows: list[LayerInfo]) -> int:
+def _ours_in_their_rule(rows: list[Node]) -> int:
     """Our analysis restated in torchinfo's counting rule (see ``_their_macs``)."""
     total = 0
     for r in rows:
@@ -131,7 +131,9 @@ def _ours_in_their_rule(rows: list[LayerInfo]) -> int:
         total += r.macs
         if isinstance(layer, Conv):
             c, h, w = r.out_shape
-            total += (c * h * w if layer.bias else 0) + (2 * c if layer.bn else 0)
+            total += (c * h * w if layer.bias else 0) + (2 * (r.in_shape[0] if layer.order == "pre" else c) if layer.bn else 0)
+        elif isinstance(layer, BatchNorm):
+            total += 2 * r.in_shape[0]
         elif isinstance(layer, Linear) and layer.bias:
             total += r.out_shape[0]
     return total
@@ -142,23 +144,31 @@ def _claimed(name: str, rows: set[str]) -> bool:
     return any(".".join(parts[:i]) in rows for i in range(1, len(parts) + 1))
 
 
-def _layer_checks(rows: list[LayerInfo], run: _Run, leaves: list, what: str) -> list[Check]:
-    """Per-layer output shapes and params of ``rows`` against the modules of the same name;
-    ``leaves``: the executed leaf modules whose params some row must account for."""
+def _under(run: _Run, module: str) -> list:
+    """The executed leaf modules at ``module`` or inside it (a conv's conv and BatchNorm), in the
+    order they ran."""
+    return [info for name, info in run.leaves if name == module or name.startswith(module + ".")]
+
+
+def _layer_checks(rows: list[Node], run: _Run, leaves: list, what: str) -> list[Check]:
+    """Per-layer output shapes and params of ``rows`` against the modules at their module paths
+    (a merge has none); ``leaves``: the executed leaf modules whose params some row must account for."""
     shapes: list[str] = []
     params: list[str] = []
+    rows = [r for r in rows if r.module]
     for r in rows:
-        info = run.by_name.get(r.name)
-        if info is None:
-            shapes.append(f"{r.name}: no module of that name ran")
-            params.append(f"{r.name}: no module of that name ran")
+        ran = _under(run, r.module)
+        if not ran:
+            shapes.append(f"{r.key}: no module at {r.module} ran")
+            params.append(f"{r.key}: no module at {r.module} ran")
             continue
-        theirs = tuple(info.output_size[1:])
+        theirs = tuple(ran[-1].output_size[1:])
         if theirs != tuple(r.out_shape):
-            shapes.append(f"{r.name}: ours {_shape(r.out_shape)}, torchinfo {_shape(theirs)}")
-        if info.num_params != r.params:
-            params.append(f"{r.name}: ours {r.params:,}, torchinfo {info.num_params:,}")
-    names = {r.name for r in rows}
+            shapes.append(f"{r.key}: ours {_shape(r.out_shape)}, torchinfo {_shape(theirs)}")
+        n = sum(info.num_params for info in ran)
+        if n != r.params:
+            params.append(f"{r.key}: ours {r.params:,}, torchinfo {n:,}")
+    names = {r.module for r in rows}
     unclaimed = [
         f"{name}: {info.num_params:,} params in no layer of ours"
         for name, info in leaves
@@ -173,7 +183,7 @@ def _layer_checks(rows: list[LayerInfo], run: _Run, leaves: list, what: str) -> 
         return Check(title, f"{n} layers", theirs, not problems, f"{rule}. Differs: {shown}" if problems else rule)
 
     return [
-        check(f"{what} output shapes", shapes, [], "each layer's output shape (batch dimension dropped) from torchinfo's forward hooks"),
+        check(f"{what} output shapes", shapes, [], "each layer's output shape (batch dimension dropped) from torchinfo's forward hooks on its modules; concat and add have none"),
         check(
             f"{what} params",
             params,

@@ -18,6 +18,7 @@ from . import config, limits
 from .analysis import analyze
 from .presets import PRESETS, get_preset
 from .report import summary, table, to_csv
+from .errors import shown
 from .spec import Network, SpecError
 
 
@@ -33,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 def parse_input(text: str) -> tuple[int, int, int]:
     m = re.fullmatch(r"\s*(\d{1,6})\s*[x×X]\s*(\d{1,6})\s*[x×X]\s*(\d{1,6})\s*", text)
     if not m:
-        raise CliError(f"--input must look like 3x224x224 (channels x height x width), got {text!r}")
+        raise CliError(f"--input must look like 3x224x224 (channels x height x width), got {shown(text)}")
     return tuple(int(g) for g in m.groups())  # type: ignore[return-value]
 
 
@@ -54,13 +55,13 @@ def network_from_args(args: argparse.Namespace) -> Network:
         try:
             size = path.stat().st_size
             if size > limits.MAX_CONFIG_BYTES:
-                raise SpecError("config", f"{path} is {size:,} bytes; the limit is {limits.MAX_CONFIG_BYTES:,}")
+                raise SpecError("config", "config.size", size=f"{size:,}", limit=f"{limits.MAX_CONFIG_BYTES:,}")
             with path.open("rb") as f:
                 data = f.read(limits.MAX_CONFIG_BYTES + 1)  # a device such as /dev/zero never ends
         except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
             raise CliError(f"cannot read --config {args.config}: {getattr(err, 'strerror', None) or err}") from None
         if len(data) > limits.MAX_CONFIG_BYTES:
-            raise SpecError("config", f"{path} is larger than the limit of {limits.MAX_CONFIG_BYTES:,} bytes")
+            raise SpecError("config", "config.too_large", limit=f"{limits.MAX_CONFIG_BYTES:,}")
         net = config.loads(data)
     else:
         net = get_preset(args.preset)

@@ -1,5 +1,8 @@
-"""The knobs a user turns, as pure functions from spec to spec, and ``Tweaks``: a preset
-plus the knobs turned, which is what the app keeps in its URL."""
+"""The knobs a person turns on a network: block counts, a template block's widths, a residual
+scale. Each setter returns a new spec (specs are immutable) and refuses a value that cannot
+apply with a ``SpecError`` naming the field; ``Tweaks`` is a preset plus the knobs turned on
+it, which is what the app keeps in its URL. Structural changes are in ``edit`` and
+``rewrites``."""
 
 from __future__ import annotations
 
@@ -7,9 +10,12 @@ import re
 from dataclasses import dataclass, replace
 
 from . import limits as L
-from .blocks import get_kind, part_names
+from .errors import SpecError, shown
 from .presets import get_preset
-from .spec import Block, Network, SpecError, Stage
+from .spec import Block, Network, Stage
+from .templates import get_template, matches, remake
+from .validate import check_widths
+from .values import check_float, check_int
 
 
 def next_name(name: str, taken: set[str]) -> str:
@@ -38,16 +44,29 @@ def next_name(name: str, taken: set[str]) -> str:
             return candidate
 
 
+def taken_names(net: Network) -> set[str]:
+    return {it.name for s in net.stages for it in s.items} | {h.name for h in net.aux} | {x.name for x in net.head} | {
+        s.name for s in net.stages
+    }
+
+
 def stage(net: Network, name: str) -> Stage:
     for st in net.stages:
         if st.name == name:
             return st
-    raise SpecError("stages", f"no stage named {name!r}; stages: {', '.join(s.name for s in net.stages)}")
+    raise SpecError("stages", "stage.unknown", value=shown(name), names=", ".join(s.name for s in net.stages))
 
 
 def block_count(net: Network, stage_name: str) -> int:
     st = stage(net, stage_name)
     return sum(1 for it in st.items if isinstance(it, Block) and it.kind == st.repeat)
+
+
+def min_block_count(net: Network, stage_name: str) -> int:
+    """0, unless removing every repeated block would leave the stage empty (then 1)."""
+    st = stage(net, stage_name)
+    others = sum(1 for it in st.items if not (isinstance(it, Block) and it.kind == st.repeat))
+    return 0 if others else 1
 
 
 def set_block_count(net: Network, stage_name: str, count: int) -> Network:
@@ -58,18 +77,15 @@ def set_block_count(net: Network, stage_name: str, count: int) -> Network:
     st = stage(net, stage_name)
     field = f"{stage_name}.blocks"
     if st.repeat is None:
-        raise SpecError(field, "this stage has no repeatable blocks")
-    if isinstance(count, bool) or not isinstance(count, int):
-        raise SpecError(field, f"must be a whole number, got {count!r}")
-    if not 0 <= count <= L.MAX_BLOCKS_PER_STAGE:
-        raise SpecError(field, f"must be between 0 and {L.MAX_BLOCKS_PER_STAGE}, got {count}")
+        raise SpecError(field, "count.norepeat")
+    check_int(field, count, min_block_count(net, stage_name), L.MAX_BLOCKS_PER_STAGE)
     items = list(st.items)
     idx = [i for i, it in enumerate(items) if isinstance(it, Block) and it.kind == st.repeat]
     if not idx:
         if count == 0:
             return net
-        raise SpecError(field, "no block left to copy; reset the stage to its preset")
-    taken = {it.name for s in net.stages for it in s.items} | {h.name for h in net.aux} | {x.name for x in net.head}
+        raise SpecError(field, "count.empty")
+    taken = taken_names(net)
     removed: set[str] = set()
     if count > len(idx):
         last = items[idx[-1]]
@@ -89,53 +105,46 @@ def set_block_count(net: Network, stage_name: str, count: int) -> Network:
     return replace(net, stages=stages, aux=aux)
 
 
-def set_width(net: Network, block_name: str, field: str, value: tuple[int, ...] | int) -> Network:
-    """Set one width field (``c1``, ``c2`` = (reduce, out), …) of one block."""
-    value = tuple(value) if isinstance(value, (tuple, list)) else (value,)  # 64, 0.5, "64": one number
-    found = False
-    stages = []
+def _where(net: Network, block_name: str) -> tuple[Stage, Block]:
     for st in net.stages:
-        items = []
         for it in st.items:
             if isinstance(it, Block) and it.name == block_name:
-                kind = get_kind(it.kind)
-                arity = dict(kind.fields).get(field)
-                if arity is None:
-                    raise SpecError(f"{st.name}.{block_name}.{field}", f"no such width; a {kind.name} block has {', '.join(k for k, _ in kind.fields)}")
-                if len(value) != arity:
-                    raise SpecError(f"{st.name}.{block_name}.{field}", f"needs {arity} numbers, got {len(value)}")
-                for part, v in zip(part_names(kind, field), value):
-                    where = f"{st.name}.{block_name}.{field}{'.' + part if part else ''}"
-                    if isinstance(v, bool) or not isinstance(v, int):
-                        raise SpecError(where, f"must be a whole number, got {v!r}")
-                    if not 1 <= v <= L.MAX_CHANNELS:
-                        raise SpecError(where, f"must be between 1 and {L.MAX_CHANNELS}, got {v}")
-                it = it.with_width(field, value)
-                found = True
-            items.append(it)
-        stages.append(replace(st, items=tuple(items)))
-    if not found:
-        raise SpecError("blocks", f"no block named {block_name!r}")
-    return replace(net, stages=tuple(stages))
+                return st, it
+    raise SpecError("blocks", "block.unknown", value=shown(block_name))
 
 
-def set_scale(net: Network, block_name: str, scale: float) -> Network:
-    """Set the residual scale of one residual block."""
-    where = next((f"{st.name}.{it.name}" for st in net.stages for it in st.items if isinstance(it, Block) and it.name == block_name), None)
-    if where is None:
-        raise SpecError("blocks", f"no block named {block_name!r}")
-    kind = get_kind(net.block(block_name).kind)
-    if not kind.residual:
-        raise SpecError(f"{where}.scale", f"only residual blocks have a scale; a {kind.name} block has none")
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)):
-        raise SpecError(f"{where}.scale", f"must be a number, got {scale!r}")
-    if not -L.MAX_SCALE <= scale <= L.MAX_SCALE:  # NaN fails too; a huge int never meets float()
-        raise SpecError(f"{where}.scale", f"must be between {-L.MAX_SCALE:g} and {L.MAX_SCALE:g}, got {scale!r}")
+def replace_item(net: Network, name: str, new) -> Network:
+    """``net`` with the stage item (layer or block) named ``name`` replaced by ``new``."""
     stages = tuple(
-        replace(st, items=tuple(replace(it, scale=float(scale)) if isinstance(it, Block) and it.name == block_name else it for it in st.items))
+        replace(st, items=tuple(new if it.name == name else it for it in st.items)) if any(it.name == name for it in st.items) else st
         for st in net.stages
     )
     return replace(net, stages=stages)
+
+
+def set_width(net: Network, block_name: str, field: str, value: tuple[int, ...] | int) -> Network:
+    """Set one width field (``c1``, ``c2`` = (reduce, out), …) of a block that still matches its template."""
+    value = tuple(value) if isinstance(value, (tuple, list)) else (value,)  # 64, 0.5, "64": one number
+    st, block = _where(net, block_name)
+    where = f"{st.name}.{block_name}.{field}"
+    if not matches(block, net.style):
+        raise SpecError(where, "template.edited", block=block_name, field=field)
+    t = get_template(block.kind)
+    if field not in dict(t.fields):
+        raise SpecError(where, "width.field", value=shown(field), kind=t.name, fields=", ".join(k for k, _ in t.fields))
+    widths = tuple((k, value if k == field else v) for k, v in block.widths)
+    check_widths(replace(block, widths=widths), t, f"{st.name}.{block_name}")
+    return replace_item(net, block_name, remake(block, net.style, widths))
+
+
+def set_scale(net: Network, block_name: str, scale: float) -> Network:
+    """Set the residual scale of a block that merges by adding."""
+    st, block = _where(net, block_name)
+    where = f"{st.name}.{block_name}.scale"
+    if block.merge != "add":
+        raise SpecError(where, "scale.none", kind=block.kind or "concatenating")
+    check_float(where, scale, -L.MAX_SCALE, L.MAX_SCALE)
+    return replace_item(net, block_name, replace(block, scale=float(scale)))
 
 
 @dataclass(frozen=True)
@@ -151,9 +160,9 @@ class Tweaks:
     widths: tuple[tuple[str, str, tuple[int, ...]], ...] = ()  # (block, field, channels)
     scales: tuple[tuple[str, float], ...] = ()  # (block, residual scale)
 
-    def apply(self) -> Network:
+    def apply(self, origin: Network | None = None) -> Network:
         """The network: counts first (new blocks copy the last one), then widths."""
-        net = get_preset(self.preset)
+        net = get_preset(self.preset) if origin is None else origin
         if self.input is not None:
             net = replace(net, input=tuple(self.input))
         if self.classes is not None:

@@ -9,18 +9,21 @@ block would cost without the ideas that make it cheap.
   first of the pair reads, makes what the second makes, and has the stride of the second,
   with the padding of both (so it produces the same output shape).
 
-Counterfactual convs are ``Conv`` specs with their input shape (``ConvAt``), so each one can
-be built in PyTorch and counted (``tests/test_lessons.py`` does). Costs follow the analysis'
+The block's cost without them is the analysis of the network rewritten by
+``rewrites.remove_reduces`` and ``rewrites.unfactorize``. The convs each lesson swaps are
+listed too (``Swap``: ``Conv`` specs with their input shape, ``ConvAt``), so each one can be
+built in PyTorch and counted (``tests/test_lessons.py`` does). Costs follow the analysis'
 counting rule: params as ``numel`` counts them, MACs of the conv only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from .analysis import Analysis, LayerInfo, conv_out, shape_str
-from .blocks import get_kind
-from .spec import Block, Conv
+from .analysis import Analysis, Node, analyze, conv_out, shape_str
+from .rewrites import remove_reduces, unfactorize
+from .spec import Conv
+from .templates import TEMPLATES
 
 Shape3 = tuple[int, int, int]
 
@@ -46,15 +49,11 @@ class ConvAt:
 
     @property
     def params(self) -> int:
-        c, out = self.in_shape[0], self.conv.out
-        kh, kw = self.conv.kernel
-        return out * c * kh * kw + (out if self.conv.bias else 0) + (2 * out if self.conv.bn else 0)
+        return self.conv.params(self.in_shape)
 
     @property
     def macs(self) -> int:
-        out, oh, ow = self.out_shape
-        kh, kw = self.conv.kernel
-        return out * oh * ow * self.in_shape[0] * kh * kw
+        return self.conv.macs(self.in_shape, self.out_shape)
 
     @property
     def label(self) -> str:
@@ -63,8 +62,8 @@ class ConvAt:
         return f"{shape_str(self.conv.kernel)}{' ' + stride if stride else ''}, {self.in_shape[0]}→{self.conv.out}"
 
 
-def _at(row: LayerInfo) -> ConvAt:
-    return ConvAt(row.name, row.layer, row.in_shape)
+def _at(row: Node) -> ConvAt:
+    return ConvAt(row.key, row.layer, row.in_shape)
 
 
 @dataclass(frozen=True)
@@ -131,46 +130,31 @@ class BlockLesson:
     paths: tuple[Path, ...]
     reduce: tuple[Swap, ...]
     factorise: tuple[Swap, ...]
+    params_without_reduce: int
+    macs_without_reduce: int
+    params_unfactorised: int
+    macs_unfactorised: int
     # channels the pool path adds with its 1×1 projection, and would add without it
     pool_projection: tuple[int, int] | None = None
 
-    @property
-    def params_without_reduce(self) -> int:
-        return self.params + sum(s.alt_params - s.params for s in self.reduce)
 
-    @property
-    def macs_without_reduce(self) -> int:
-        return self.macs + sum(s.alt_macs - s.macs for s in self.reduce)
-
-    @property
-    def params_unfactorised(self) -> int:
-        return self.params + sum(s.alt_params - s.params for s in self.factorise)
-
-    @property
-    def macs_unfactorised(self) -> int:
-        return self.macs + sum(s.alt_macs - s.macs for s in self.factorise)
+# --- reading a block's paths from the tree ----------------------------------------------------------
 
 
-# --- reading a block's rows -----------------------------------------------------------------
+def _block_node(a: Analysis, block: str) -> Node:
+    return a.block(block)  # KeyError for a name that is not a block
 
 
-def _block_rows(a: Analysis, block: str) -> list[LayerInfo]:
-    rows = [r for r in a.layers if r.block == block and not r.aux]
-    if not rows:
-        raise KeyError(f"no block named {block!r}")
-    return rows
+def _trunk(path: Node) -> list[Node]:
+    """The path's own layers, before any split."""
+    return [c for c in path.children if c.is_leaf and c.kind != "concat"]
 
 
-def _path_names(rows: list[LayerInfo]) -> list[str]:
-    names: list[str] = []
-    for r in rows:
-        top = r.branch.split(".", 1)[0]
-        if top and top not in names:
-            names.append(top)
-    return names
+def _subs(path: Node) -> list[Node]:
+    return [c for c in path.children if c.kind == "branch"]
 
 
-def _row_label(r: LayerInfo) -> str:
+def _row_label(r: Node) -> str:
     if r.kind == "conv":
         return shape_str(r.kernel) + _stride(r.stride)
     if r.kind in ("maxpool", "avgpool"):
@@ -178,87 +162,74 @@ def _row_label(r: LayerInfo) -> str:
     return r.kind
 
 
-def _trunk(rows: list[LayerInfo], name: str) -> list[LayerInfo]:
-    """The path's own layers, before any split and without its split's concat."""
-    return [r for r in rows if r.branch == name and r.kind != "concat"]
-
-
-def _sub_paths(rows: list[LayerInfo], name: str) -> list[str]:
-    """The names of the paths a path splits into (``split1``, ``split2``), if it splits."""
-    return _path_names([replace(r, branch=r.branch[len(name) + 1 :]) for r in rows if r.branch.startswith(name + ".")])
-
-
-def _path_label(rows: list[LayerInfo], name: str) -> str:
-    parts = [_row_label(r) for r in _trunk(rows, name)]
-    subs = _sub_paths(rows, name)
+def _path_label(path: Node) -> str:
+    parts = [_row_label(r) for r in _trunk(path)]
+    subs = _subs(path)
     if subs:
-        split = [
-            " → ".join(_row_label(r) for r in _trunk(rows, f"{name}.{s}")) for s in subs
-        ]
-        parts.append("(" + " | ".join(split) + ")")
+        parts.append("(" + " | ".join(_path_label(s) for s in subs) + ")")
     return " → ".join(parts)
+
+
+def _branches(node: Node) -> list[Node]:
+    """The block's paths: its branches that have layers (the identity is not a path)."""
+    return [c for c in node.children if c.kind == "branch" and c.children]
 
 
 def paths(a: Analysis, block: str) -> tuple[Path, ...]:
     """The block's parallel paths with their cost and output channels."""
-    rows = _block_rows(a, block)
-    return _paths(a, block, rows, _path_names(rows))
-
-
-def _paths(a: Analysis, block: str, rows: list[LayerInfo], names: list[str]) -> tuple[Path, ...]:
-    spec = a.network.block(block)
-    fields = [f for f, _ in get_kind(spec.kind).fields]
-    by_field = dict(zip(names, fields)) if len(fields) == len(names) else {n: n if n in fields else "" for n in names}
-    outs = {}
-    for name in names:
-        mine = [r for r in rows if r.branch == name or r.branch.startswith(name + ".")]
-        last = [r for r in mine if r.branch == name][-1]  # the path's last layer or its split's concat
-        outs[name] = (mine, last.out_shape[0])
-    total = sum(c for _, c in outs.values()) or 1
+    node = _block_node(a, block)
+    spec = node.layer
+    branches = _branches(node)
+    fields = [f for f, _ in TEMPLATES[spec.kind].fields] if spec.kind in TEMPLATES else []
+    names = [b.name for b in branches]
+    if set(fields) >= set(names):
+        by_field = {n: n for n in names}
+    elif len(fields) == len(names):
+        by_field = dict(zip(names, fields))
+    else:
+        by_field = {}
+    total = sum(b.out_shape[0] for b in branches) or 1
     return tuple(
         Path(
-            name=name,
-            field=by_field.get(name, ""),
-            label=_path_label(rows, name),
-            layers=tuple(r.name for r in mine),
-            params=sum(r.params for r in mine),
-            macs=sum(r.macs for r in mine),
-            out_channels=channels,
-            share=channels / total,
+            name=b.name,
+            field=by_field.get(b.name, ""),
+            label=_path_label(b),
+            layers=tuple(n.key for n in b.leaves()),
+            params=b.params,
+            macs=b.macs,
+            out_channels=b.out_shape[0],
+            share=b.out_shape[0] / total,
         )
-        for name, (mine, channels) in outs.items()
+        for b in branches
     )
 
 
 # --- the counterfactuals --------------------------------------------------------------------
 
 
-def _reduce_swaps(rows: list[LayerInfo], names: list[str], block_in: Shape3) -> list[Swap]:
+def _reduce_swaps(node: Node) -> list[Swap]:
     swaps = []
-    for name in names:
-        trunk = _trunk(rows, name)
+    for path in _branches(node):
+        trunk = _trunk(path)
         if not trunk or trunk[0].kind != "conv":
             continue
         first = trunk[0]
-        if first.kernel != (1, 1) or first.stride != (1, 1) or first.layer.padding != (0, 0):
+        c = first.layer
+        if c.kernel != (1, 1) or c.stride != (1, 1) or c.padding != (0, 0) or c.dilation != (1, 1) or c.groups != 1:
             continue
         if len(trunk) > 1:
             readers = [trunk[1]]
         else:  # the 1×1 feeds a split: every sub-path's first layer reads it
-            readers = []
-            for sub in _sub_paths(rows, name):
-                sub_rows = [r for r in rows if r.branch == f"{name}.{sub}"]
-                if sub_rows:
-                    readers.append(sub_rows[0])
+            readers = [_trunk(s)[0] for s in _subs(path) if _trunk(s)]
         if not readers or any(r.kind != "conv" or r.kernel == (1, 1) for r in readers):
             continue
         actual = (_at(first), *(_at(r) for r in readers))
-        alternative = tuple(ConvAt(r.name, r.layer, block_in) for r in readers)
-        swaps.append(Swap("reduce", name, actual, alternative))
+        alternative = tuple(ConvAt(r.key, r.layer, node.in_shape) for r in readers)
+        swaps.append(Swap("reduce", path.name, actual, alternative))
     return swaps
 
 
-def _factor_kernel(a: LayerInfo, b: LayerInfo) -> tuple[int, int] | None:
+def _factor_kernel(a: Node, b: Node) -> tuple[int, int] | None:
     """The kernel a pair of convs stands for: 1×n then n×1 (either order) → n×n; 3×3 then
     3×3 → 5×5. The first conv must keep the resolution (stride 1)."""
     if a.kind != "conv" or b.kind != "conv" or a.stride != (1, 1):
@@ -272,52 +243,54 @@ def _factor_kernel(a: LayerInfo, b: LayerInfo) -> tuple[int, int] | None:
     return None
 
 
-def _factor_swaps(rows: list[LayerInfo], names: list[str]) -> list[Swap]:
+def _factor_swaps(node: Node) -> list[Swap]:
     swaps = []
-    for name in names:
-        trunk = _trunk(rows, name)
-        i = 0
-        while i + 1 < len(trunk):
-            a, b = trunk[i], trunk[i + 1]
-            kernel = _factor_kernel(a, b)
-            if kernel is None:
-                i += 1
-                continue
-            pa, pb = a.layer.padding, b.layer.padding
-            conv = replace(
-                b.layer,
-                name=f"{a.layer.name}+{b.layer.name}",
-                kernel=kernel,
-                padding=(pa[0] + pb[0], pa[1] + pb[1]),
-            )
-            alt = ConvAt(f"{a.name}+{b.layer.name}", conv, a.in_shape)
-            swaps.append(Swap("factorise", name, (_at(a), _at(b)), (alt,)))
-            i += 2
+    for path in _branches(node):
+        for seq_owner in (path, *_subs(path)):
+            trunk = _trunk(seq_owner)
+            i = 0
+            while i + 1 < len(trunk):
+                a, b = trunk[i], trunk[i + 1]
+                kernel = _factor_kernel(a, b)
+                if kernel is None:
+                    i += 1
+                    continue
+                pa, pb = a.layer.padding, b.layer.padding
+                conv = Conv(
+                    f"{a.layer.name}+{b.layer.name}", b.layer.out, kernel, b.layer.stride, (pa[0] + pb[0], pa[1] + pb[1]),
+                    bias=b.layer.bias, bn=b.layer.bn, bn_eps=b.layer.bn_eps, act=b.layer.act,
+                )
+                swaps.append(Swap("factorise", path.name, (_at(a), _at(b)), (ConvAt(f"{a.key}+{b.layer.name}", conv, a.in_shape),)))
+                i += 2
     return swaps
 
 
 def lesson(a: Analysis, block: str) -> BlockLesson:
     """One block: its paths, and its cost without 1×1 reduces and without factorisation."""
-    rows = _block_rows(a, block)
-    spec: Block = a.network.block(block)
-    group = a.block(block)
-    names = _path_names(rows)
-    kind = get_kind(spec.kind)
+    node = _block_node(a, block)
+    spec = node.layer
     pool_projection = None
-    for name in names:
-        trunk = _trunk(rows, name)
+    for path in _branches(node):
+        trunk = _trunk(path)
         if len(trunk) == 2 and trunk[0].kind in ("maxpool", "avgpool") and trunk[1].kind == "conv" and trunk[1].kernel == (1, 1):
             pool_projection = (trunk[1].out_shape[0], trunk[0].out_shape[0])
+    without = analyze(remove_reduces(a.network, block)).block(block)
+    unfactorised = analyze(unfactorize(a.network, block)).block(block)
+    template = TEMPLATES.get(spec.kind) if spec.kind else None
     return BlockLesson(
         block=block,
-        kind=spec.kind,
-        description=kind.description,
-        in_shape=group.in_shape,
-        out_shape=group.out_shape,
-        params=group.params,
-        macs=group.macs,
-        paths=_paths(a, block, rows, names),
-        reduce=tuple(_reduce_swaps(rows, names, group.in_shape)),
-        factorise=tuple(_factor_swaps(rows, names)),
+        kind=spec.kind or "block",
+        description=template.description if template else "",
+        in_shape=node.in_shape,
+        out_shape=node.out_shape,
+        params=node.params,
+        macs=node.macs,
+        paths=paths(a, block),
+        reduce=tuple(_reduce_swaps(node)),
+        factorise=tuple(_factor_swaps(node)),
+        params_without_reduce=without.params,
+        macs_without_reduce=without.macs,
+        params_unfactorised=unfactorised.params,
+        macs_unfactorised=unfactorised.macs,
         pool_projection=pool_projection,
     )

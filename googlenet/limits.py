@@ -21,6 +21,7 @@ MAX_AUX_HEADS = 8
 MAX_KERNEL = 64
 MAX_STRIDE = 64
 MAX_PADDING = 64
+MAX_DILATION = 64
 MIN_WIDTH, MAX_WIDTH = 1 / 64, 8.0  # width multiplier
 MAX_SCALE = 100.0  # a residual block's scale, either sign
 MAX_NAME_LENGTH = 64

@@ -22,9 +22,10 @@ import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from . import blocks as _blocks
-from .analysis import Analysis, Group, LayerInfo, shape_str
-from .spec import AuxHead, Block, Branch, SpecError, Stage
+from .analysis import Analysis, Node, shape_str
+from .errors import SpecError
+from .spec import AuxHead, Block
+from .templates import TEMPLATES
 
 LEVELS = ("stages", "blocks", "layers")
 COLORS = ("kind", "params", "macs")
@@ -207,7 +208,7 @@ def _kinds_present(a: Analysis) -> set[str]:
 
 
 def _block_color_kind(block: Block) -> str:
-    return "residual" if _blocks.get_kind(block.kind).residual else "block"
+    return "residual" if block.merge == "add" else "block"
 
 
 # --- text ---------------------------------------------------------------------------------
@@ -323,13 +324,13 @@ class _Writer:
 
 @dataclass(frozen=True)
 class _Item:
-    """A stage item with its rows: a top-level layer (one row) or a block."""
+    """A stage item: a top-level layer (one row) or a block (its node in the tree)."""
 
     name: str
     start: int  # index of its first row in ``a.layers``
-    rows: tuple[LayerInfo, ...]
+    rows: tuple[Node, ...]
     block: Block | None = None
-    group: Group | None = None
+    group: Node | None = None
 
 
 @dataclass(frozen=True)
@@ -337,7 +338,7 @@ class _Stage:
     index: int
     name: str
     items: tuple[_Item, ...]
-    group: Group
+    group: Node
     head: bool = False
 
 
@@ -346,56 +347,31 @@ class _Aux:
     index: int
     head: AuxHead
     start: int
-    rows: tuple[LayerInfo, ...]
-    group: Group
+    rows: tuple[Node, ...]
+    group: Node
 
 
 @dataclass(frozen=True)
 class _Model:
     stages: tuple[_Stage, ...]
     aux: tuple[_Aux, ...]
+    index: dict  # id(leaf node) → its row in ``a.layers`` (the DOT node ids)
 
 
 def _model(a: Analysis) -> _Model:
-    """Pair every stage, block and aux head with its rows, by position (names may repeat
-    across kinds: a stage and a block, or a stage called ``head``)."""
-    net = a.network
-    rows = a.layers
-    i = 0
-    blocks = iter(a.blocks)
-    groups = iter(a.stages)
-    stages: list[_Stage] = []
-
-    def take(n: int, prefix: str) -> tuple[LayerInfo, ...]:
-        nonlocal i
-        got = rows[i : i + n]
-        if len(got) != n or not all(r.name == prefix or r.name.startswith(prefix + ".") for r in got):
-            raise RuntimeError(f"the analysis rows are out of step with the spec at {prefix!r}")
-        i += n
-        return got
-
-    def stage_of(st: Stage | None, name: str, layers, head: bool) -> None:
+    """The analysis tree's stages, items and aux heads, with the rows under each."""
+    index = {id(n): i for i, n in enumerate(a.layers)}
+    stages = []
+    for k, st in enumerate(a.stages):
         items = []
-        for it in layers:
-            if isinstance(it, Block):
-                g = next(blocks)
-                start = i
-                items.append(_Item(it.name, start, take(g.layers, it.name), it, g))
-            else:
-                start = i
-                items.append(_Item(it.name, start, take(1, it.name)))
-        if items:
-            stages.append(_Stage(len(stages), name, tuple(items), next(groups), head))
-
-    for st in net.stages:
-        stage_of(st, st.name, st.items, False)
-    stage_of(None, "head", net.head, True)
-    aux = []
-    if net.aux_enabled:
-        for k, (head, g) in enumerate(zip(net.aux, a.aux)):
-            start = i
-            aux.append(_Aux(k, head, start, take(g.layers, head.name), g))
-    return _Model(tuple(stages), tuple(aux))
+        for it in st.children:
+            rows = (it,) if it.is_leaf else tuple(it.leaves())
+            block = it.layer if it.kind == "block" else None
+            items.append(_Item(it.name, index[id(rows[0])], rows, block, it if block is not None else None))
+        stages.append(_Stage(k, st.name, tuple(items), st, st.kind == "head"))
+    specs = {h.name: h for h in a.network.aux}
+    aux = [_Aux(k, specs[h.name], index[id(h.children[0])], tuple(h.leaves()), h) for k, h in enumerate(a.aux)]
+    return _Model(tuple(stages), tuple(aux), index)
 
 
 def expandable(a: Analysis) -> list[str]:
@@ -426,13 +402,27 @@ def _check(what: str, value, allowed) -> None:
         raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
 
 
-def _leaves(branch: Branch) -> int:
-    return sum(_leaves(s) for s in branch.split) if branch.split else 1
+def _subs(branch: Node) -> list[Node]:
+    return [c for c in branch.children if c.kind == "branch"]
 
 
-def _depth(branch: Branch) -> int:
-    sub = max((_depth(s) for s in branch.split), default=0)
-    return len(branch.layers) + (sub + 1 if branch.split else 0)
+def _trunk(branch: Node) -> list[Node]:
+    return [c for c in branch.children if c.is_leaf and c.kind != "concat"]
+
+
+def _leaves(branch: Node) -> int:
+    subs = _subs(branch)
+    return sum(_leaves(s) for s in subs) if subs else 1
+
+
+def _depth(branch: Node) -> int:
+    subs = _subs(branch)
+    sub = max((_depth(s) for s in subs), default=0)
+    return len(_trunk(branch)) + (sub + 1 if subs else 0)
+
+
+def _branches(block: Node) -> list[Node]:
+    return [c for c in block.children if c.kind == "branch"]
 
 
 # --- drawing ------------------------------------------------------------------------------
@@ -612,45 +602,19 @@ def _wrap(text: str, width: int = 34) -> list[str]:
     return lines
 
 
-def _what(row: LayerInfo) -> str:
-    layer = row.layer
-    if row.kind == "adaptive_avg_pool":
-        out = getattr(layer, "output", (1, 1))
-        return "global avgpool" if tuple(out) == (1, 1) else f"adaptive avgpool → {out[0]}×{out[1]}"
-    if row.kind == "lrn":
-        return f"LRN size {getattr(layer, 'size', '?')}"
-    if row.kind == "dropout":
-        return f"dropout p={getattr(layer, 'p', 0):g}"
+def _what(row: Node) -> str:
     return row.label
 
 
-def _extras(row: LayerInfo) -> str:
-    layer = row.layer
-    bits = []
-    if row.kind == "conv" and layer is not None:
-        if layer.padding != (0, 0):
-            p = layer.padding
-            bits.append(f"pad {p[0]}" if p[0] == p[1] else f"pad {p[0]}×{p[1]}")
-        if layer.bn:
-            bits.append("BN")
-        if not layer.act:
-            bits.append("no ReLU")
-    elif row.kind in ("maxpool", "avgpool") and layer is not None:
-        if layer.padding != (0, 0):
-            p = layer.padding
-            bits.append(f"pad {p[0]}" if p[0] == p[1] else f"pad {p[0]}×{p[1]}")
-        if layer.ceil_mode:
-            bits.append("ceil")
-    elif row.kind == "linear" and layer is not None and layer.act:
-        bits.append("ReLU")
-    return " · ".join(bits)
+def _extras(row: Node) -> str:
+    return " · ".join(getattr(row.layer, "details", ()))
 
 
 def _tooltip(row: LayerInfo) -> str:
     rf = row.receptive_field
     rf_text = str(rf[0]) if rf[0] == rf[1] else shape_str(rf)
     return (
-        f"{row.name}: {_what(row)}, {shape_str(row.in_shape)} → {shape_str(row.out_shape)}, "
+        f"{row.key}: {_what(row)}, {shape_str(row.in_shape)} → {shape_str(row.out_shape)}, "
         f"{row.params:,} params, {row.macs:,} MACs, receptive field {rf_text}"
     )
 
@@ -660,7 +624,12 @@ def _widths_text(block: Block) -> str:
 
 
 def _scale_text(block: Block) -> str:
-    return f"scale {block.scale:g}" if _blocks.get_kind(block.kind).residual else ""
+    return f"scale {block.scale:g}" if block.merge == "add" else ""
+
+
+def _kind_text(block: Block) -> str:
+    """What a block is: its template's name, or "block" for one written by hand."""
+    return block.kind or ("residual block" if block.merge == "add" else "block")
 
 
 # --- the network diagram ------------------------------------------------------------------
@@ -685,10 +654,7 @@ class _Network(_Draw):
         self.m = _model(a)
         self.expand = expand
         if expand is not None and expand not in expandable(a):
-            raise SpecError(
-                "expand",
-                f"no stage, block or aux head named {expand!r}; choose one of: {', '.join(expandable(a))}",
-            )
+            raise SpecError("expand", "expand.unknown", value=repr(expand), names=", ".join(expandable(a)))
         self.exits: dict[int, _Out] = {}  # stage index → the drawn output of the stage
         self.block_exits: dict[str, _Out] = {}
 
@@ -707,9 +673,9 @@ class _Network(_Draw):
                 if not opened:
                     units.append(_Unit(st, it, False, 1))
                     continue
-                struct = _blocks.expand(it.block, self.a.network.style, self.a.network.width, it.group.in_shape[0])
-                height = max((_depth(b) for b in struct.branches), default=0) + 1 + (2 if struct.merge == "add" else 0)
-                paths = sum(_leaves(b) for b in struct.branches)
+                branches = _branches(it.group)
+                height = max((_depth(b) for b in branches), default=0) + 1 + (2 if it.block.merge == "add" else 0)
+                paths = sum(_leaves(b) for b in branches if b.children)
                 units.append(_Unit(st, it, True, height, 0.5 + 1.4 * paths))
         return units
 
@@ -795,7 +761,7 @@ class _Network(_Draw):
             g.params,
             g.macs,
             main,
-            tooltip=f"stage {st.name}: {shape_str(g.in_shape)} → {shape_str(g.out_shape)}, {g.layers} layers, {g.params:,} params, {g.macs:,} MACs",
+            tooltip=f"stage {st.name}: {shape_str(g.in_shape)} → {shape_str(g.out_shape)}, {g.n_layers} layers, {g.params:,} params, {g.macs:,} MACs",
             bold_name=True,
             res_change=_res_changed(g.in_shape, g.out_shape),
         )
@@ -820,14 +786,14 @@ class _Network(_Draw):
             node_id = f"b{it.start}"
             self.box(
                 node_id,
-                it.block.kind,
+                _kind_text(it.block),
                 it.name,
                 g.out_shape,
                 g.params,
                 g.macs,
                 _block_color_kind(it.block),
                 detail=" · ".join(x for x in (_widths_text(it.block), _scale_text(it.block)) if x),
-                tooltip=f"{it.name} ({it.block.kind}): {shape_str(g.in_shape)} → {shape_str(g.out_shape)}, {g.params:,} params, {g.macs:,} MACs",
+                tooltip=f"{it.name} ({_kind_text(it.block)}): {shape_str(g.in_shape)} → {shape_str(g.out_shape)}, {g.params:,} params, {g.macs:,} MACs",
                 bold_name=True,
                 res_change=_res_changed(g.in_shape, g.out_shape),
             )
@@ -838,7 +804,7 @@ class _Network(_Draw):
 
     def open_block(self, it: _Item, src: _Out) -> _Out:
         g = it.group
-        label = f"<B>{html(it.name)}</B>  {html(it.block.kind)}"
+        label = f"<B>{html(it.name)}</B>  {html(_kind_text(it.block))}"
         detail = " · ".join(x for x in (_widths_text(it.block), _scale_text(it.block)) if x)
         if detail:
             label += f'<BR ALIGN="LEFT"/><FONT POINT-SIZE="{SMALL_SIZE}">{html(detail)}</FONT>'
@@ -856,7 +822,7 @@ class _Network(_Draw):
             fontcolor=self.th.text,
             fontsize=FONT_SIZE,
         ):
-            return _BlockDrawer(self, it).draw(src)
+            return _BlockDrawer(self, it, self.m.index).draw(src)
 
     def aux_heads(self) -> None:
         for x in self.m.aux:
@@ -894,7 +860,7 @@ class _Network(_Draw):
                 prev = src
                 for n, row in enumerate(x.rows):
                     node_id = f"r{x.start + n}"
-                    self.layer(node_id, row, row.name.rsplit(".", 1)[-1])
+                    self.layer(node_id, row, row.name)
                     self.edge(prev, node_id, style="dashed" if n == 0 else None, weight=0 if n == 0 else None)
                     prev = _Out(node_id, row.in_shape, row.out_shape)
 
@@ -903,7 +869,7 @@ def _stage_summary(st: _Stage) -> str:
     """What a stage holds: ``2 × inception, maxpool`` (runs of the same kind counted)."""
     runs: list[list] = []
     for it in st.items:
-        what = it.block.kind if it.block else it.rows[0].kind
+        what = _kind_text(it.block) if it.block else it.rows[0].kind
         if runs and runs[-1][0] == what:
             runs[-1][1] += 1
         else:
@@ -960,67 +926,84 @@ def _columns(units: list[_Unit]) -> list[list[_Unit]]:
 
 
 class _BlockDrawer:
-    """Draws an expanded block's rows (already in their cluster): branches side by side,
-    their merge, and for residual blocks the projection, the skip path and the add."""
+    """Draws an expanded block's nodes (already in their cluster): branches side by side, their
+    merge, and for a residual block the projection, the identity path and the add."""
 
-    def __init__(self, d: _Draw, it: _Item):
+    def __init__(self, d: _Draw, it: _Item, index: dict):
         self.d = d
         self.it = it
-        self.rows = iter(enumerate(it.rows, start=it.start))
-        net = d.a.network
-        self.struct = _blocks.expand(it.block, net.style, net.width, it.group.in_shape[0])
-        self.names: dict[str, str] = {}  # node id → what block_dot shows as its name
+        self.index = index
+        self.names: dict[str, str] = {}  # node key → what block_dot shows as its name
 
-    def next_row(self, kind: str | None, name: str) -> tuple[str, LayerInfo]:
-        i, row = next(self.rows)
-        expected = f"{self.it.name}.{name}"
-        if row.name != expected or (kind is not None and row.kind != kind):
-            raise RuntimeError(f"the analysis rows are out of step with block {self.it.name!r} at {expected!r}")
-        return f"r{i}", row
+    def nid(self, node: Node) -> str:
+        return f"r{self.index[id(node)]}"
 
     def draw(self, src: _Out) -> _Out:
         self.src = src
+        node, block = self.it.group, self.it.block
         heads: list[str] = []
-        ends = [self.branch(b, src, b.name, heads) for b in self.struct.branches]
-        out = self.merge(ends, "concat", heads)
-        if self.struct.merge == "add":
-            node_id, row = self.next_row("conv", "project")
-            self.draw_layer(node_id, row, "project", "")
-            self.d.edge(out, node_id, inner=True)
-            proj = _Out(node_id, row.in_shape, row.out_shape)
-            add_id, add = self.next_row("add", "add")
-            self.d.layer(add_id, add, "add", scale=self.it.block.scale, act=self.it.block.act)
-            self.d.edge(proj, add_id, inner=True)
+        branches = _branches(node)
+        merges = [c for c in node.children if c.is_leaf]
+        if block.merge == "concat":
+            (cat,) = merges
+            ends = [self.branch(b, src, heads) if b.children else src for b in branches]
+            return self.merge(cat, ends, heads, identity=any(not b.children for b in branches))
+        ends = [self.branch(b, src, heads) for b in branches if b.children]
+        merges = iter(merges)
+        m = next(merges)
+        if m.kind == "concat":
+            ends = [self.merge(m, ends, heads)]
+            heads = []
+            m = next(merges)
+        if m.kind == "conv":  # the projection
+            node_id = self.nid(m)
+            self.draw_layer(node_id, m, "project")
+            for e in ends:
+                self.d.edge(e, node_id, inner=True)
+            ends = [_Out(node_id, m.in_shape, m.out_shape)]
+            m = next(merges)
+        add_id = self.nid(m)
+        self.d.layer(add_id, m, "add", scale=block.scale, act=block.act)
+        for e in ends:
+            self.d.edge(e, add_id, inner=e is not self.src)
+        if len(heads) > 1:
+            with self.d.w.sub(rank="same"):
+                self.d.w.line(" -> ".join(heads) + " [style=invis];")
+        for _ in (b for b in branches if not b.children):
             self.d.edge(src, add_id, inner=True, style="dashed", label="identity", weight=0)
-            out = _Out(add_id, add.in_shape, add.out_shape)
-        return out
+        return _Out(add_id, m.in_shape, m.out_shape)
 
-    def draw_layer(self, node_id: str, row: LayerInfo, short: str, path: str) -> None:
-        self.d.layer(node_id, row, self.names.get(path + "/" + short, short))
+    def draw_layer(self, node_id: str, row: Node, short: str) -> None:
+        self.d.layer(node_id, row, self.names.get(row.key, short))
 
-    def branch(self, br: Branch, src: _Out, path: str, heads: list[str]) -> _Out:
+    def branch(self, br: Node, src: _Out, heads: list[str]) -> _Out:
         prev = src
-        for n, layer in enumerate(br.layers):
-            node_id, row = self.next_row(None, f"{path}.{layer.name}")
-            self.draw_layer(node_id, row, layer.name, path)
+        for n, row in enumerate(_trunk(br)):
+            node_id = self.nid(row)
+            self.draw_layer(node_id, row, row.name)
             self.d.edge(prev, node_id, inner=prev is not self.src)
             if n == 0:
                 heads.append(node_id)
             prev = _Out(node_id, row.in_shape, row.out_shape)
-        if br.split:
+        subs = _subs(br)
+        if subs:
             sub_heads: list[str] = []
-            ends = [self.branch(s, prev, f"{path}.{s.name}", sub_heads) for s in br.split]
-            if not br.layers:
+            ends = [self.branch(s, prev, sub_heads) for s in subs]
+            if not _trunk(br):
                 heads.extend(sub_heads)
                 sub_heads = []
-            prev = self.merge(ends, f"{path}.concat", sub_heads)
+            cat = next(c for c in br.children if c.kind == "concat")
+            prev = self.merge(cat, ends, sub_heads)
         return prev
 
-    def merge(self, ends: list[_Out], name: str, heads: list[str]) -> _Out:
-        node_id, row = self.next_row("concat", name)
+    def merge(self, row: Node, ends: list[_Out], heads: list[str], identity: bool = False) -> _Out:
+        node_id = self.nid(row)
         self.d.layer(node_id, row, "concat")
         for e in ends:
-            self.d.edge(e, node_id, inner=e is not self.src)
+            if e is self.src and identity:
+                self.d.edge(e, node_id, inner=True, style="dashed", label="input", weight=0)
+            else:
+                self.d.edge(e, node_id, inner=e is not self.src)
         if len(heads) > 1:
             # the lecture's figure: paths start side by side, in their order, left to right
             with self.d.w.sub(rank="same"):
@@ -1051,22 +1034,22 @@ def block_dot(a: Analysis, block: str, theme: str = "light") -> str:
     found = [(st, it) for st in m.stages for it in st.items if it.block is not None and it.name == block]
     if not found:
         names = [it.name for st in m.stages for it in st.items if it.block is not None]
-        raise SpecError("block", f"no block named {block!r}; choose one of: {', '.join(names)}")
+        raise SpecError("block", "expand.unknown", value=repr(block), names=", ".join(names))
     st, it = found[0]
     d = _Draw(a, "kind", True, theme)
     g = it.group
-    kind = _blocks.get_kind(it.block.kind)
-    call = f"{it.block.kind}(" + ", ".join(f"{k}={v[0] if len(v) == 1 else v}" for k, v in it.block.widths) + ")"
+    template = TEMPLATES.get(it.block.kind) if it.block.kind else None
+    call = f"{it.block.kind}(" + ", ".join(f"{k}={v[0] if len(v) == 1 else v}" for k, v in it.block.widths) + ")" if template else _kind_text(it.block)
     title = (
         f"<B>{html(it.name)}</B>  ·  {html(call)}<BR ALIGN=\"LEFT\"/>"
         f"{html(shape_str(g.in_shape))} → {html(shape_str(g.out_shape))}  ·  "
         f"{si(g.params)} params  ·  {si(g.macs)} MACs<BR ALIGN=\"LEFT\"/>"
     )
-    if kind.description:
-        title += f'<FONT POINT-SIZE="{SMALL_SIZE}">{html(kind.description)}</FONT><BR ALIGN="LEFT"/>'
+    if template is not None:
+        title += f'<FONT POINT-SIZE="{SMALL_SIZE}">{html(template.description)}</FONT><BR ALIGN="LEFT"/>'
     d.begin("BT", title, labelloc="b")
-    drawer = _BlockDrawer(d, it)
-    drawer.names = _width_names(a, it, drawer.struct)
+    drawer = _BlockDrawer(d, it, m.index)
+    drawer.names = _width_names(a, it) if template is not None else {}
     prev = _previous(m, st, it)
     d.w.node(
         "input",
@@ -1086,40 +1069,34 @@ def _previous(m: _Model, st: _Stage, it: _Item) -> str:
     return flat[i - 1].name if i > 0 else "the network input"
 
 
-def _width_names(a: Analysis, it: _Item, struct) -> dict[str, str]:
-    """``branch/layer`` → ``c2[0] = 96``: which width field made each conv, found by
-    matching each field's channels with a path's convs (so nothing is claimed that the
-    numbers do not show)."""
-    from .spec import scaled
+def _width_names(a: Analysis, it: _Item) -> dict[str, str]:
+    """Leaf key → ``c2[0] = 96``: which width field made each conv, found by matching each
+    field's channels with a path's convs (so nothing is claimed that the numbers do not show)."""
+    from .layers import scaled
 
     net = a.network
-    by_name = {r.name: r for r in it.rows}
 
-    def convs(br: Branch, path: str, deep: bool) -> list[tuple[str, int]]:
-        out = []
-        for layer in br.layers:
-            row = by_name.get(f"{it.name}.{path}.{layer.name}")
-            if row is not None and row.kind == "conv":
-                out.append((f"{path}/{layer.name}", row.out_shape[0]))
+    def convs(br: Node, deep: bool) -> list[Node]:
+        out = [r for r in _trunk(br) if r.kind == "conv"]
         if deep:
-            for s in br.split:
-                out += convs(s, f"{path}.{s.name}", True)
+            for s in _subs(br):
+                out += convs(s, True)
         return out
 
     # candidates: a whole path (its splits included), its trunk, each split on its own
     paths = []
-    for br in struct.branches:
-        paths.append(convs(br, br.name, True))
-        paths.append(convs(br, br.name, False))
-        for s in br.split:
-            paths.append(convs(s, f"{br.name}.{s.name}", True))
+    for br in _branches(it.group):
+        paths.append(convs(br, True))
+        paths.append(convs(br, False))
+        for s in _subs(br):
+            paths.append(convs(s, True))
     names: dict[str, str] = {}
     for field, values in it.block.widths:
         want = [scaled(v, net.width) for v in values]
         for p in paths:
-            if [c for _, c in p] == want and not any(key in names for key, _ in p):
-                for j, (key, ch) in enumerate(p):
-                    names[key] = f"{field} = {ch}" if len(values) == 1 else f"{field}[{j}] = {ch}"
+            if p and [r.out_shape[0] for r in p] == want and not any(r.key in names for r in p):
+                for j, r in enumerate(p):
+                    names[r.key] = f"{field} = {r.out_shape[0]}" if len(values) == 1 else f"{field}[{j}] = {r.out_shape[0]}"
                 break
     return names
 

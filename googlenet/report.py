@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from .analysis import Analysis, LayerInfo, shape_str
+from .analysis import Analysis, Node, shape_str
 
 COUNTING_RULE = (
     "MACs = multiply-accumulates of conv and linear layers (bias, BatchNorm, activations, "
@@ -17,13 +17,23 @@ def mb(n_bytes: int) -> str:
     return f"{n_bytes / 1e6:,.2f} MB"
 
 
+def rf_text(r: Node) -> str:
+    """The receptive field, and in brackets the part of the image it covers when that is less:
+    ``779 (96)``, ``7×7``."""
+    def one(p) -> str:
+        return f"{p[0]}" if p[0] == p[1] else shape_str(p)
+
+    full, clipped = one(r.receptive_field), one(r.rf_clipped)
+    return full if full == clipped else f"{full} ({clipped})"
+
+
 def table(a: Analysis) -> str:
     """A torchinfo-style table: one row per layer, a totals footer."""
-    rows = [("Layer", "Kind", "Kernel", "Output shape", "Params", "MACs", "RF")]
+    rows = [("Layer", "Kind", "Kernel", "Output shape", "Params", "MACs", "RF (in image)")]
     for r in a.layers:
-        name = ("  " * r.name.count(".")) + r.name.rsplit(".", 1)[-1] if r.block or r.aux else r.name
+        name = ("  " * r.key.count(".")) + r.key.rsplit(".", 1)[-1] if r.block or r.aux else r.key
         if r.block and "." not in name.strip():
-            name = r.name
+            name = r.key
         rows.append(
             (
                 name,
@@ -32,7 +42,7 @@ def table(a: Analysis) -> str:
                 shape_str(r.out_shape),
                 f"{r.params:,}" if r.params else "--",
                 f"{r.macs:,}" if r.macs else "--",
-                f"{r.receptive_field[0]}" if r.receptive_field[0] == r.receptive_field[1] else shape_str(r.receptive_field),
+                rf_text(r),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -50,7 +60,7 @@ def table(a: Analysis) -> str:
     for r, row in zip(a.layers, rows[1:]):
         group = r.aux or r.block
         if group and group != prev_block:
-            out.append(f"{group} ({'aux head' if r.aux else a.block(r.block).kind})")
+            out.append(f"{group} ({'aux head' if r.aux else a.block(r.block).layer.kind or 'block'})")
         prev_block = group
         out.append(fmt(row))
     out += [
@@ -86,6 +96,7 @@ CSV_COLUMNS = (
     "output_elements",
     "output_bytes",
     "receptive_field",
+    "receptive_field_in_image",
     "jump",
 )
 
@@ -95,7 +106,7 @@ def csv_rows(a: Analysis) -> list[dict[str, object]]:
     for r in a.layers:
         out.append(
             {
-                "name": r.name,
+                "name": r.key,
                 "kind": r.kind,
                 "stage": r.stage,
                 "block": r.block,
@@ -111,6 +122,7 @@ def csv_rows(a: Analysis) -> list[dict[str, object]]:
                 "output_elements": r.out_elements,
                 "output_bytes": r.out_bytes,
                 "receptive_field": shape_str(r.receptive_field),
+                "receptive_field_in_image": shape_str(r.rf_clipped),
                 "jump": shape_str(r.jump),
             }
         )
@@ -157,12 +169,12 @@ def summary(a: Analysis) -> dict:
             {"name": g.name, "output_shape": list(g.out_shape), "params": g.params, "macs": g.macs} for g in a.stages
         ],
         "blocks": [
-            {"name": g.name, "kind": g.kind, "stage": g.stage, "output_shape": list(g.out_shape), "params": g.params, "macs": g.macs}
+            {"name": g.name, "kind": g.layer.kind or "block", "stage": g.stage, "output_shape": list(g.out_shape), "params": g.params, "macs": g.macs}
             for g in a.blocks
         ],
         "layers": [
             {
-                "name": r.name,
+                "name": r.key,
                 "kind": r.kind,
                 "block": r.block,
                 "aux": r.aux,
@@ -170,6 +182,7 @@ def summary(a: Analysis) -> dict:
                 "params": r.params,
                 "macs": r.macs,
                 "receptive_field": list(r.receptive_field),
+                "receptive_field_in_image": list(r.rf_clipped),
             }
             for r in a.layers
         ],

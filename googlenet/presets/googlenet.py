@@ -6,20 +6,8 @@ shared by all three; they differ in the stem, normalisation, pooling and head.
 
 from __future__ import annotations
 
-from ..blocks import conv_maker, inception, maxpool
-from ..spec import (
-    LRN,
-    AdaptiveAvgPool,
-    AuxHead,
-    Dropout,
-    Flatten,
-    Linear,
-    Network,
-    Pool,
-    Stage,
-    Style,
-)
-from . import register_preset
+from ..spec import LRN, AdaptiveAvgPool, AuxHead, Dropout, Flatten, Linear, Network, Pool, Stage, Style
+from ..templates import conv_maker, inception, maxpool
 
 # Szegedy et al. 2014, Table 1: "#1×1", "#3×3 reduce", "#3×3", "#5×5 reduce", "#5×5", "pool proj"
 ALLOCATION = {
@@ -35,14 +23,13 @@ ALLOCATION = {
 }
 
 
-def _blocks(stage: int):
-    return tuple(inception(name, *c) for name, c in ALLOCATION.items() if name.startswith(f"inception{stage}"))
+def _blocks(stage: int, style: Style):
+    return tuple(inception(name, *c, style=style) for name, c in ALLOCATION.items() if name.startswith(f"inception{stage}"))
 
 
-@register_preset("d2l", "The lecture's GoogLeNet (Dive into Deep Learning): 1×96×96, 10 classes, no BN")
 def d2l() -> Network:
     style = Style(conv_bias=True, batch_norm=False, branch3_kernel=5)
-    conv = conv_maker(style, 1.0)  # stem convs as the blocks' convs
+    conv = conv_maker(style)  # stem convs as the blocks' convs
 
     return Network(
         name="d2l",
@@ -54,18 +41,17 @@ def d2l() -> Network:
         stages=(
             Stage("b1", (conv("conv1", 64, 7, 2, 3), maxpool("maxpool1", p=1))),
             Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, padding=1), maxpool("maxpool2", p=1))),
-            Stage("b3", (*_blocks(3), maxpool("maxpool3", p=1)), repeat="inception"),
-            Stage("b4", (*_blocks(4), maxpool("maxpool4", p=1)), repeat="inception"),
-            Stage("b5", (*_blocks(5), AdaptiveAvgPool("avgpool"), Flatten("flatten")), repeat="inception"),
+            Stage("b3", (*_blocks(3, style), maxpool("maxpool3", p=1)), repeat="inception"),
+            Stage("b4", (*_blocks(4, style), maxpool("maxpool4", p=1)), repeat="inception"),
+            Stage("b5", (*_blocks(5, style), AdaptiveAvgPool("avgpool"), Flatten("flatten")), repeat="inception"),
         ),
         head=(Linear("fc"),),
     )
 
 
-@register_preset("googlenet", "The paper's GoogLeNet (Szegedy et al. 2014): LRN, 7×7 average pool, optional aux heads")
 def googlenet() -> Network:
     style = Style(conv_bias=True, batch_norm=False, branch3_kernel=5)
-    conv = conv_maker(style, 1.0)  # stem convs as the blocks' convs
+    conv = conv_maker(style)  # stem convs as the blocks' convs
 
     def aux(name: str, after: str) -> AuxHead:
         # "an average pooling layer with 5×5 filter size and stride 3, a 1×1 convolution with
@@ -77,7 +63,7 @@ def googlenet() -> Network:
                 Pool("pool", "avg", (5, 5), (3, 3)),
                 conv("conv", 128, 1),
                 Flatten("flatten"),
-                Linear("fc1", 1024, act=True),
+                Linear("fc1", 1024, act="relu"),
                 Dropout("dropout", 0.7),
                 Linear("fc2"),
             ),
@@ -93,9 +79,9 @@ def googlenet() -> Network:
         stages=(
             Stage("b1", (conv("conv1", 64, 7, 2, 3), maxpool("maxpool1", ceil=True), LRN("lrn1"))),
             Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, padding=1), LRN("lrn2"), maxpool("maxpool2", ceil=True))),
-            Stage("b3", (*_blocks(3), maxpool("maxpool3", ceil=True)), repeat="inception"),
-            Stage("b4", (*_blocks(4), maxpool("maxpool4", ceil=True)), repeat="inception"),
-            Stage("b5", (*_blocks(5), Pool("avgpool", "avg", (7, 7), (1, 1))), repeat="inception"),
+            Stage("b3", (*_blocks(3, style), maxpool("maxpool3", ceil=True)), repeat="inception"),
+            Stage("b4", (*_blocks(4, style), maxpool("maxpool4", ceil=True)), repeat="inception"),
+            Stage("b5", (*_blocks(5, style), Pool("avgpool", "avg", (7, 7), (1, 1))), repeat="inception"),
         ),
         head=(Flatten("flatten"), Dropout("dropout", 0.4), Linear("fc")),
         aux=(aux("aux1", "inception4a"), aux("aux2", "inception4d")),
@@ -103,12 +89,9 @@ def googlenet() -> Network:
     )
 
 
-@register_preset(
-    "googlenet-torchvision", "torchvision's GoogLeNet: conv → BN → ReLU, 3×3 in the \"5×5\" path, ceil-mode pools"
-)
 def googlenet_torchvision() -> Network:
     style = Style(conv_bias=False, batch_norm=True, bn_eps=1e-3, branch3_kernel=3, pool_ceil=True)
-    conv = conv_maker(style, 1.0)  # stem and aux convs as the blocks' convs
+    conv = conv_maker(style)  # stem and aux convs as the blocks' convs
 
     def aux(name: str, after: str) -> AuxHead:
         return AuxHead(
@@ -118,7 +101,7 @@ def googlenet_torchvision() -> Network:
                 AdaptiveAvgPool("pool", (4, 4)),
                 conv("conv", 128, 1),
                 Flatten("flatten"),
-                Linear("fc1", 1024, act=True),
+                Linear("fc1", 1024, act="relu"),
                 Dropout("dropout", 0.7),
                 Linear("fc2"),
             ),
@@ -135,9 +118,9 @@ def googlenet_torchvision() -> Network:
         stages=(
             Stage("b1", (conv("conv1", 64, 7, 2, 3), maxpool("maxpool1", ceil=True))),
             Stage("b2", (conv("conv2", 64, 1), conv("conv3", 192, 3, padding=1), maxpool("maxpool2", ceil=True))),
-            Stage("b3", (*_blocks(3), maxpool("maxpool3", ceil=True)), repeat="inception"),
-            Stage("b4", (*_blocks(4), maxpool("maxpool4", k=2, ceil=True)), repeat="inception"),
-            Stage("b5", (*_blocks(5), AdaptiveAvgPool("avgpool")), repeat="inception"),
+            Stage("b3", (*_blocks(3, style), maxpool("maxpool3", ceil=True)), repeat="inception"),
+            Stage("b4", (*_blocks(4, style), maxpool("maxpool4", k=2, ceil=True)), repeat="inception"),
+            Stage("b5", (*_blocks(5, style), AdaptiveAvgPool("avgpool")), repeat="inception"),
         ),
         head=(Flatten("flatten"), Dropout("dropout", 0.2), Linear("fc")),
         aux=(aux("aux1", "inception4a"), aux("aux2", "inception4d")),
