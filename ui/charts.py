@@ -104,7 +104,7 @@ def cost_per_block(a: Analysis) -> Figure:
         groups = [g for g in a.blocks if g.stage == stage]
         names = [_text(g.name) for g in groups]
         common = dict(
-            type="bar", x=names, name=_text(stage), legendgroup=_text(stage), customdata=[_text(g.kind) for g in groups],
+            type="bar", x=names, name=_text(stage), legendgroup=_text(stage), customdata=[_text(g.layer.kind or "block") for g in groups],
             marker={"color": _color(i)},
         )
         data.append({
@@ -149,7 +149,7 @@ def channel_allocation(a: Analysis) -> Figure:
 def depth_profile(a: Analysis) -> Figure:
     """Spatial size and channels of the main path's tensors, from the input to the logits."""
     trunk = [r for r in a.layers if not r.aux and not r.branch and (not r.block or r.kind in ("concat", "add"))]
-    xs = ["input"] + [_text(r.block or r.name) for r in trunk]
+    xs = ["input"] + [_text(r.block or r.key) for r in trunk]
     shapes = [tuple(a.network.input)] + [r.out_shape for r in trunk]
     hover = [f"{x}<br>{shape_str(s)}" for x, s in zip(xs, shapes)]
     idx = list(range(len(xs)))

@@ -32,7 +32,6 @@ from typing import Mapping, Sequence
 
 from googlenet import config, knobs
 from googlenet import limits as L
-from googlenet.blocks import get_kind
 from googlenet.presets import PRESETS, get_preset
 from googlenet.spec import Network, SpecError
 
@@ -183,7 +182,7 @@ def canonical(d: Design) -> Design:
 
 def from_preset(name: str) -> Design:
     if name not in PRESETS:
-        raise SpecError("preset", f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+        raise SpecError("preset", "preset.unknown", value=repr(name), names=", ".join(PRESETS))
     return Design(knobs.Tweaks(name))
 
 
@@ -293,15 +292,15 @@ def unpack_config(text: str) -> Network:
     """The network of a ``config`` link parameter; ``SpecError`` if it is not one."""
     text = text.rstrip("=")
     if len(text) > MAX_CONFIG_PARAM or not re.fullmatch(r"[A-Za-z0-9_-]*", text):
-        raise SpecError("config", "is not an encoded config (base64url characters only)")
+        raise SpecError("config", "config.encoded", reason="base64url characters only")
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         unzip = zlib.decompressobj()
         data = unzip.decompress(raw, L.MAX_CONFIG_BYTES + 1)
     except (binascii.Error, ValueError, zlib.error):
-        raise SpecError("config", "is not an encoded config (it does not decompress)") from None
+        raise SpecError("config", "config.encoded", reason="it does not decompress") from None
     if len(data) > L.MAX_CONFIG_BYTES or unzip.unconsumed_tail:
-        raise SpecError("config", f"the config is larger than {L.MAX_CONFIG_BYTES:,} bytes")
+        raise SpecError("config", "config.too_large", limit=f"{L.MAX_CONFIG_BYTES:,}")
     return config.loads(data)
 
 
@@ -462,7 +461,7 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
         b = blocks[block]
         try:
             if name == "scale":
-                if not get_kind(b.kind).residual:
+                if b.merge != "add":
                     raise ValueError(f"{block} is not a residual block")
                 t = replace(t, scales=(*t.scales, (block, _parse_float(q[key], -100.0, 100.0))))
                 continue

@@ -30,10 +30,10 @@ import streamlit as st
 from googlenet import analyze, config, report
 from googlenet import limits as L
 from googlenet.analysis import Analysis
-from googlenet.blocks import get_kind, part_labels
 from googlenet.checks import Check, TooLargeToRun, measure_latency, torchinfo_check
 from googlenet.codegen import to_python
-from googlenet.knobs import block_count
+from googlenet.knobs import block_count, min_block_count
+from googlenet.templates import TEMPLATES, matches
 from googlenet.lessons import BlockLesson, lesson
 from googlenet.presets import PRESETS, preset_names
 from googlenet.render import COLORS, LEVELS, GraphvizMissing, RenderError, block_dot, expandable, legend, render, to_dot
@@ -382,7 +382,7 @@ def count_knobs() -> None:
         n0 = block_count(origin, s.name)
         st.slider(
             f"{s.name} blocks",
-            0,
+            min_block_count(net, s.name),
             min(L.MAX_BLOCKS_PER_STAGE, max(2 * n0, n0 + 4, n)),
             **knob(key, n),
             key=key,
@@ -393,7 +393,7 @@ def count_knobs() -> None:
 
 
 def _slider_max(origin: Network, kind: str, name: str, i: int, value: int) -> int:
-    same = [b.width(name)[i] for b in origin.blocks() if b.kind == kind]
+    same = [b.width(name)[i] for b in origin.blocks() if b.kind == kind and b.widths]
     top = max(same, default=value)
     return min(L.MAX_CHANNELS, max(64, -(-2 * top // 32) * 32, value))
 
@@ -401,7 +401,7 @@ def _slider_max(origin: Network, kind: str, name: str, i: int, value: int) -> in
 def width_knobs() -> None:
     d = st.session_state.design
     net, origin = knob_net(d), d.origin()
-    staged = [(s, [it for it in s.items if isinstance(it, Block)]) for s in net.stages]
+    staged = [(s, [it for it in s.items if isinstance(it, Block) and matches(it, net.style)]) for s in net.stages]
     staged = [(s, bs) for s, bs in staged if bs]
     if not staged:
         return
@@ -409,7 +409,7 @@ def width_knobs() -> None:
     for s, blocks in staged:
         st.caption(f"Stage {state.md_literal(s.name)}")
         for b in blocks:
-            kind = get_kind(b.kind)
+            kind = TEMPLATES[b.kind]
             # lazy: a closed expander runs nothing, so hundreds of blocks cost no widgets
             box = st.expander(f"{state.md_literal(b.name)} · {state.md_literal(b.kind)}", key=f"main_open_{b.name}", on_change="rerun")
             if not box.open:
@@ -421,7 +421,7 @@ def width_knobs() -> None:
                     def widths(d: Design, _v, block=b.name, name=name, keys=tuple(keys)) -> Design:
                         return state.with_block_width(d, block, name, [st.session_state[k] for k in keys])
 
-                    for i, (key, value, label) in enumerate(zip(keys, b.width(name), part_labels(kind, name))):
+                    for i, (key, value, label) in enumerate(zip(keys, b.width(name), kind.part_labels(name))):
                         top = _slider_max(origin, b.kind, name, i, value)
                         st.slider(f"{name} · {label}", 1, top, **knob(key, value), key=key, on_change=_on(key, widths))
                 if kind.residual:
@@ -635,10 +635,10 @@ def block_picker(net: Network) -> str | None:
     if not blocks:
         return None
     names = [b.name for b in blocks]
-    kinds = {b.name: b.kind for b in blocks}
+    kinds = {b.name: b.kind or "block" for b in blocks}
     key = "block_name"
     if st.session_state.get(key) not in names:
-        lecture = [b.name for b in blocks if get_kind(b.kind).fields and len(get_kind(b.kind).fields) >= 4]
+        lecture = [b.name for b in blocks if b.kind in TEMPLATES and len(TEMPLATES[b.kind].fields) >= 4]
         st.session_state[key] = (lecture or names)[0]
     return st.selectbox("Block", names, key=key, format_func=lambda n: f"{n} · {kinds[n]}")
 
