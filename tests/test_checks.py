@@ -11,13 +11,12 @@ import torch
 import torchinfo
 
 from googlenet import analyze, checks, get_preset, preset_names
-from googlenet.blocks import KINDS
 from googlenet.build import build
 from googlenet.checks import Check, Latency, TooLargeToRun, check_runnable, measure_latency, torchinfo_check
 from googlenet.knobs import Tweaks, set_width
 from googlenet.spec import Block, Network
 
-from .kinds import RESIDUAL_SPLIT
+from .kinds import residual_split
 
 
 def nets() -> list[tuple[str, Network]]:
@@ -51,16 +50,10 @@ def test_torchinfo_agrees_with_every_preset(net):
         assert "did not run" in got["params (total)"].note  # said, not hidden
 
 
-@pytest.fixture(autouse=True)
-def _test_kind(monkeypatch):
-    """The test kind exists only while this module's tests run (kinds are a global registry)."""
-    monkeypatch.setitem(KINDS, RESIDUAL_SPLIT.name, RESIDUAL_SPLIT)
-
-
 def test_torchinfo_agrees_with_residual_split_blocks_and_bn():
     gtv = get_preset("googlenet-torchvision")  # BN, no conv bias
     st = gtv.stages[2]
-    res = Block("res1", RESIDUAL_SPLIT.name, (("a", (32,)), ("b", (16, 24))), scale=0.3)
+    res = residual_split("res1", 32, (16, 24), scale=0.3, style=gtv.style)
     net = replace(gtv, stages=(*gtv.stages[:2], replace(st, items=(res, *st.items)), *gtv.stages[3:]), input=(3, 96, 96))
     result = torchinfo_check(net)
     assert all(c.agrees for c in result), [c for c in result if not c.agrees]
@@ -74,7 +67,7 @@ def test_a_wrong_analysis_differs():
     for name in ("params (total)", "MACs", "mult-adds in torchinfo's rule", "layer output shapes", "layer params"):
         assert got[name].verdict == "differs", name
     assert "inception4b.branch1.conv" in got["layer params"].note
-    assert "inception4b.concat" in got["layer output shapes"].note
+    assert "inception4b.branch1.conv" in got["layer output shapes"].note
 
 
 def test_a_wrong_mac_count_alone_differs():

@@ -17,23 +17,16 @@ import pytest
 import torch
 
 from googlenet import analyze, config, get_preset, preset_names
-from googlenet.blocks import KINDS
 from googlenet.build import build
 from googlenet.cli import main
 from googlenet.codegen import escape, to_python
 from googlenet.knobs import Tweaks, set_block_count, set_width
 from googlenet.spec import Block, Network
 
-from .kinds import RESIDUAL_SPLIT
+from .kinds import residual_split
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
-
-@pytest.fixture(autouse=True)
-def _test_kind(monkeypatch):
-    """The test kind exists only while this module's tests run (kinds are a global registry)."""
-    monkeypatch.setitem(KINDS, RESIDUAL_SPLIT.name, RESIDUAL_SPLIT)
-
 
 def residual_net() -> Network:
     """d2l with two residual split blocks (one scaled negatively, one without the final ReLU)
@@ -41,8 +34,8 @@ def residual_net() -> Network:
     d2l = get_preset("d2l")
     b3 = d2l.stages[2]
     extra = (
-        Block("res1", RESIDUAL_SPLIT.name, (("a", (32,)), ("b", (16, 24))), scale=0.2),
-        Block("res2", RESIDUAL_SPLIT.name, (("a", (8,)), ("b", (8, 8))), scale=-1.5, act=False),
+        residual_split("res1", 32, (16, 24), scale=0.2),
+        residual_split("res2", 8, (8, 8), scale=-1.5, act="none"),
     )
     stages = (*d2l.stages[:2], replace(b3, items=extra + b3.items), *d2l.stages[3:])
     return replace(d2l, name="residual", stages=stages, width=0.5, input=(1, 48, 48))
@@ -73,7 +66,7 @@ def assert_same_model(net: Network) -> dict:
     assert tuple(out.shape) == (1, *a.totals.output_shape) == (1, *ns["OUTPUT_SHAPE"])
     if net.aux_enabled and net.aux:
         outs = ours.train()(torch.empty(2, *net.input, device="meta"))
-        assert isinstance(outs, tuple) and len(outs) == 1 + len(net.aux)
+        assert tuple(outs.logits.shape) == (2, *a.totals.output_shape) and len(outs.aux) == len(net.aux)
     return ns
 
 
@@ -128,10 +121,13 @@ def test_deterministic():
     assert to_python(get_preset("googlenet")) == to_python(get_preset("googlenet"))  # separately built specs
 
 
-def test_imports_only_torch():
+IMPORTS = ["import contextlib", "from collections import namedtuple", "import torch", "from torch import nn"]
+
+
+def test_imports_only_torch_and_the_standard_library():
     tree = ast.parse(to_python(replace(get_preset("googlenet"), aux_enabled=True)))
     imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
-    assert [ast.unparse(n) for n in imports] == ["import torch", "from torch import nn"]
+    assert [ast.unparse(n) for n in imports] == IMPORTS
 
 
 def test_header_states_the_counts():
@@ -183,9 +179,10 @@ HOSTILE = [
 
 
 def hostile_net(hostile: list[str] = HOSTILE) -> Network:
-    """googlenet with aux heads, every user-named thing renamed to a hostile string."""
+    """googlenet with aux heads, every user-named thing renamed to a hostile string (names must
+    be printable, so the others go into the description, which is free text)."""
     net = replace(get_preset("googlenet"), aux_enabled=True)
-    names = iter(hostile * 20)
+    names = iter([h for h in hostile if h.isprintable()] * 40)
     renamed: dict[str, str] = {}
 
     def fresh(old: str) -> str:
@@ -199,11 +196,11 @@ def hostile_net(hostile: list[str] = HOSTILE) -> Network:
     )
     head = tuple(replace(layer, name=fresh(layer.name)) for layer in net.head)
     aux = tuple(
-        replace(h, name=fresh(h.name), after=renamed[h.after], layers=tuple(replace(x, name=f"{hostile[i % len(hostile)]}{i}") for i, x in enumerate(h.layers)))
+        replace(h, name=fresh(h.name), after=renamed[h.after], layers=tuple(replace(x, name=f"{next(names)}{i}") for i, x in enumerate(h.layers)))
         for h in net.aux
     )
     description = " ".join(hostile)[:500]
-    return replace(net, name='evil"""\nimport os\n#' + "\\", description=description, stages=stages, head=head, aux=aux)
+    return replace(net, name='evil""" import os #' + "\\", description=description, stages=stages, head=head, aux=aux)
 
 
 def identifiers(source: str) -> set[str]:
@@ -232,10 +229,7 @@ def test_hostile_names_are_only_data():
     clean = to_python(replace(get_preset("googlenet"), aux_enabled=True))
     assert identifiers(src) == identifiers(clean)
     assert [type(n).__name__ for n in tree.body] == [type(n).__name__ for n in ast.parse(clean).body]
-    assert [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))] == [
-        "import torch",
-        "from torch import nn",
-    ]
+    assert [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))] == IMPORTS
     # the text survives exactly: as the NAME literal and inside the docstring
     ns = assert_same_model(net)
     assert ns["NAME"] == net.name
@@ -291,7 +285,7 @@ def test_cli_config_with_hostile_names(tmp_path, capsys):
     # a config file's names must be printable (the reader refuses control characters and lone
     # surrogates); the printable hostile ones still have to stay data in the generated code
     printable = [h for h in HOSTILE if h.isprintable()]
-    doc = config.to_dict(hostile_net(printable)) | {"name": 'evil""" import os #\\'}
+    doc = config.to_dict(hostile_net(printable))
     cfg.write_text(json.dumps(doc), encoding="utf-8")
     out = tmp_path / "model.py"
     assert main(["code", "--config", str(cfg), "-o", str(out)]) == 0

@@ -194,12 +194,13 @@ def test_width_multiplier_rounds_half_up():
 def test_zero_channels_names_the_field():
     net = knobs.Tweaks("d2l").apply()
     bad = replace(net, stages=tuple(
-        replace(s, items=tuple(it.with_width("c2", (0, 256)) if getattr(it, "name", "") == "inception4c" else it for it in s.items))
+        replace(s, items=tuple(replace(it, widths=tuple((k, (0, 256) if k == "c2" else v) for k, v in it.widths))
+                               if getattr(it, "name", "") == "inception4c" else it for it in s.items))
         for s in net.stages
     ))
     with pytest.raises(SpecError, match=r"b4\.inception4c\.c2\.reduce: must be ≥ 1, got 0"):
         analyze(bad)
-    with pytest.raises(SpecError, match=r"b4\.inception4c\.c1: must be between 1 and 65536, got -3"):
+    with pytest.raises(SpecError, match=r"b4\.inception4c\.c1: must be ≥ 1, got -3"):
         knobs.set_width(net, "inception4c", "c1", -3)
 
 
@@ -229,7 +230,7 @@ def test_unknown_preset_lists_the_known_ones():
         ("{", "config: is not valid JSON"),
         ("[1, 2]", "config: must be an object"),
         ('{"input": [1, 96], "classes": 10, "stages": []}', "input: must be [channels, height, width]"),
-        ('{"input": [1, 96, 96], "classes": NaN, "stages": []}', "NaN is not a number JSON allows"),
+        ('{"input": [1, 96, 96], "classes": NaN, "stages": []}', "classes: NaN at line 1, column 35 is not a number JSON allows"),
         ('{"input": [1, 96, 96], "classes": 10, "stages": [], "extra": 1}', "extra: unknown field"),
         ('{"input": [1, 96, 96], "classes": 10, "stages": []}', "stages: a network needs at least one stage"),
         ('{"input": [1, 96, "x"], "classes": 10, "stages": []}', "input.width: must be a whole number"),

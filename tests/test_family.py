@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from googlenet import InputTooSmall, SpecError, analyze, config, get_preset, knobs, preset_names
-from googlenet.blocks import get_kind
+from googlenet.templates import TEMPLATES
 from googlenet.build import build
 
 from .judge import assert_matches_pytorch, measure
@@ -36,7 +36,8 @@ PUBLISHED = [
 
 
 def test_family_follows_googlenet_in_the_picker():
-    assert preset_names()[-4:] == list(FAMILY)
+    assert preset_names("family")[-4:] == list(FAMILY)
+    assert preset_names()[: len(preset_names("family"))] == preset_names("family")
 
 
 @pytest.mark.parametrize("name, aux, params, macs, gmacs", PUBLISHED)
@@ -133,14 +134,30 @@ def test_bn_inception_block_sizes():
 
 
 def test_inception_resnet_v2_residual_merges():
-    model = build(get_preset("inception-resnet-v2"), device="meta")
+    net = replace(get_preset("inception-resnet-v2"), width=0.25)
+    model = build(net).eval()
+    steps = dict(model._program)
     for name, scale in (("block35_1", 0.17), ("block17_20", 0.10), ("block8_9", 0.20), ("block8", 1.0)):
-        block = getattr(model, name)
-        assert block.add.scale == pytest.approx(scale), name
+        assert steps[name].scale == pytest.approx(scale), name
         # timm's residual 1×1 projection: a bias, no BatchNorm, no ReLU
-        assert block.project.conv.bias is not None and block.project.bn is None and block.project.act is None
-    assert isinstance(model.block8_9.add.act, torch.nn.ReLU)
-    assert model.block8.add.act is None  # Block8(no_relu=True)
+        proj = getattr(model, name).project
+        assert proj.conv.bias is not None and not hasattr(proj, "bn")
+    # what the merge does, measured: the block's output is what the next module reads; ReLU
+    # after the add, except in the final block8
+    outputs = {}
+
+    def reads(name):
+        def hook(module, inputs):
+            outputs[name] = inputs[0]
+
+        return hook
+
+    model.get_submodule("block8.branch0.conv.conv").register_forward_pre_hook(reads("block8_9.out"))
+    model.get_submodule("conv2d_7b.conv").register_forward_pre_hook(reads("block8.out"))
+    with torch.inference_mode():
+        model(torch.randn(1, 3, 299, 299))
+    assert (outputs["block8_9.out"] >= 0).all()  # ReLU after the add
+    assert (outputs["block8.out"] < 0).any()  # Block8(no_relu=True)
 
 
 # --- knobs ----------------------------------------------------------------------------------
@@ -157,8 +174,8 @@ def test_block_count_keeps_the_final_block8_last():
     assert stage_items(fewer, "inception_resnet_c") == ["mixed_7a", "block8_1", "block8_2", "block8", "conv2d_7b"]
     more = knobs.set_block_count(net, "inception_resnet_c", 11)
     assert stage_items(more, "inception_resnet_c")[-5:] == ["block8_9", "block8_10", "block8_11", "block8", "conv2d_7b"]
-    assert more.block("block8_11").act and more.block("block8_11").scale == 0.20
-    assert not more.block("block8").act
+    assert more.block("block8_11").act == "relu" and more.block("block8_11").scale == 0.20
+    assert more.block("block8").act == "none"
     assert knobs.set_block_count(net, "inception_resnet_b", 21).blocks()[-12].name == "block17_21"
 
 
@@ -172,10 +189,11 @@ def test_block_count_names_follow_the_reference_names():
 
 def test_widths_name_the_branch_and_the_conv():
     net = get_preset("inception-v3")
-    with pytest.raises(SpecError, match=r"mixed6\.Mixed_6b\.branch7x7dbl\.1x7b: must be between 1 and 65536, got 0"):
+    with pytest.raises(SpecError, match=r"mixed6\.Mixed_6b\.branch7x7dbl\.1x7b: must be ≥ 1, got 0"):
         knobs.set_width(net, "Mixed_6b", "branch7x7dbl", (128, 128, 128, 128, 0))
     # a spec written by hand (not through the knob) is refused by the validation, same path
-    bad = net.block("Mixed_7b").with_width("branch3x3", (0, 384, 384))
+    block = net.block("Mixed_7b")
+    bad = replace(block, widths=tuple((k, (0, 384, 384) if k == "branch3x3" else v) for k, v in block.widths))
     stages = tuple(replace(s, items=tuple(bad if it.name == bad.name else it for it in s.items)) for s in net.stages)
     with pytest.raises(SpecError, match=r"mixed7\.Mixed_7b\.branch3x3\.reduce: must be ≥ 1, got 0"):
         analyze(replace(net, stages=stages))
@@ -253,13 +271,14 @@ def family_specs(draw, name: str):
     net = get_preset(name)
     for stage in net.stages:
         if stage.repeat:
-            net = knobs.set_block_count(net, stage.name, draw(st.integers(0, knobs.block_count(net, stage.name) + 2)))
+            low = knobs.min_block_count(net, stage.name)
+            net = knobs.set_block_count(net, stage.name, draw(st.integers(low, knobs.block_count(net, stage.name) + 2)))
     blocks = net.blocks()
     for _ in range(draw(st.integers(0, 3))):
         block = draw(st.sampled_from(blocks))
-        field, arity = draw(st.sampled_from(get_kind(block.kind).fields))
+        field, arity = draw(st.sampled_from(TEMPLATES[block.kind].fields))
         net = knobs.set_width(net, block.name, field, tuple(draw(channels) for _ in range(arity)))
-    residual = [b for b in blocks if get_kind(b.kind).residual]
+    residual = [b for b in blocks if b.merge == "add"]
     if residual:
         net = knobs.set_scale(net, draw(st.sampled_from(residual)).name, draw(st.floats(-1.0, 1.0)))
     aux = bool(net.aux) and draw(st.booleans())

@@ -50,12 +50,13 @@ def lru_caches() -> dict[str, tuple[types.ModuleType, str, functools._lru_cache_
 
 
 def _memo_of_analysis(obj, name: str, value) -> list[str]:
-    """``Analysis._index``: a by-name dict of its own layer rows, filled on first look-up.
-    Allowed because it holds nothing but the frozen rows already in ``layers``."""
+    """``Analysis._index``: a by-key dict of its own tree's nodes, filled on first look-up.
+    Allowed because it holds nothing but the frozen nodes already in the tree."""
     if not isinstance(value, dict):
         return [f"Analysis.{name} is a {type(value).__name__}"]
-    rows = {id(r) for r in obj.layers}
-    if any(id(v) not in rows for v in value.values()) or set(value) != {r.name for r in obj.layers}:
+    nodes = [n for n in obj.root.walk() if n is not obj.root]
+    rows = {id(n) for n in nodes}
+    if any(id(v) not in rows for v in value.values()) or set(value) != {n.key for n in nodes}:
         return [f"Analysis.{name} holds something other than the analysis's own rows"]
     return []
 

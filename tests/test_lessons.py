@@ -39,7 +39,7 @@ def every_block():
 BLOCKS = list(every_block())
 
 
-@pytest.mark.parametrize("preset", preset_names())
+@pytest.mark.parametrize("preset", preset_names("family"))
 def test_counterfactuals_match_pytorch(preset):
     a = analyze(get_preset(preset))
     seen = 0
@@ -102,12 +102,14 @@ def test_paths_add_up_to_the_block(preset, block):
     a = analyze(get_preset(preset))
     ps = paths(a, block)
     group = a.block(block)
-    project = [r for r in a.layers if r.block == block and r.name == f"{block}.project"]
+    project = [r for r in a.layers if r.block == block and r.key == f"{block}.project"]
     assert sum(p.params for p in ps) + sum(r.params for r in project) == group.params
     assert sum(p.macs for p in ps) + sum(r.macs for r in project) == group.macs
     assert abs(sum(p.share for p in ps) - 1) < 1e-9
-    if not project:  # a concat block: the paths' channels are its output
-        assert sum(p.out_channels for p in ps) == group.out_shape[0]
+    spec = a.network.block(block)
+    if spec.merge == "concat":  # the paths' channels, and the input once per identity branch, are its output
+        identities = sum(1 for b in spec.branches if b.identity)
+        assert sum(p.out_channels for p in ps) + identities * group.in_shape[0] == group.out_shape[0]
 
 
 def test_unknown_block_is_refused():

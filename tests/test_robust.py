@@ -49,7 +49,7 @@ from googlenet.analysis import Analysis
 from googlenet.build import build
 from googlenet.report import summary, table, to_csv
 
-from .judge import measure
+from .judge import assert_matches_pytorch
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = tuple(preset_names())
@@ -138,11 +138,7 @@ def load_or_refuse(data: str | bytes):
 
 def assert_pytorch_agrees(net, a: Analysis) -> None:
     """PyTorch's own count of the built module equals the analysis (meta device: no memory)."""
-    m = measure(net)
-    assert m.params == a.totals.params
-    assert 2 * a.totals.macs == m.flops
-    for row in a.layers:
-        assert m.shapes.get(row.name) == row.out_shape, row.name
+    assert_matches_pytorch(net)
     model = build(net, device="meta").eval()
     with torch.inference_mode():
         y = model(torch.empty(1, *net.input, device="meta"))

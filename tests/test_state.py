@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from googlenet import config, get_preset, knobs, preset_names
-from googlenet.knobs import block_count
+from googlenet.knobs import block_count, min_block_count
 from ui import state
 from ui.state import Design, from_query, to_query
 
@@ -74,7 +74,7 @@ def designs(draw):
     for s in origin.stages:
         if s.repeat and draw(st.booleans()):
             n = block_count(origin, s.name)
-            d = state.with_count(d, s.name, draw(st.integers(0, 2 * n + 1)))
+            d = state.with_count(d, s.name, draw(st.integers(min_block_count(origin, s.name), 2 * n + 1)))
     net = d.network()
     blocks = net.blocks()
     for _ in range(draw(st.integers(0, 3))):
@@ -134,7 +134,7 @@ def test_md_literal_shows_the_text_itself(text):
         ("inception3a.c1", "-5", "from 1 to 65,536"),
         ("inception3a.c1", "70000", "from 1 to 65,536, got 70,000"),
         ("inception3a.c2", "16,0", "got 0"),
-        ("inception3a.c2", "96", "needs 2 numbers"),
+        ("inception3a.c2", "96", "needs 2 number(s), got 1"),
         ("inception3a.c9", "5", "no such width"),
         ("inception9z.c1", "5", "no block named 'inception9z'"),
         ("inception3a.scale", "0.5", "not a residual block"),
