@@ -1,6 +1,7 @@
 """The server's line for expensive actions (``ui.jobs``): one at a time, first come first served,
 each waiting job told its position, refused after a bounded wait, and the line left as it was
-whatever happens to a job."""
+whatever happens to a job; and in the app, a measurement waits in it while the design's own
+reruns never do."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import threading
 import time
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from ui import jobs
+
+from .test_app import APP, TIMEOUT, metric
 
 SETTLE_S = 5.0  # the longest a thread here may take to reach its next step
 
@@ -144,3 +148,49 @@ def test_bad_bounds_are_refused():
         jobs.Queue(poll_s=0)
     with pytest.raises(ValueError):
         jobs.Queue().run(lambda: None, "x", wait_s=float("nan"))
+
+
+# --- in the app ---------------------------------------------------------------------------------
+
+
+def code_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"preset": "d2l", "input": "1x64x64"})
+    at.run()
+    at.switch_page("pages/code.py").run()
+    assert not at.exception
+    return at
+
+
+def test_a_measurement_waits_for_the_server_and_is_refused_after_the_bound(monkeypatch):
+    at = code_page()
+    monkeypatch.setattr("ui.studio.LATENCY_WAIT_S", 0.5)
+    with Holder(jobs.SERVER):
+        at.button(key="code_measure").click().run()
+    assert not at.exception and not at.error
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("Not measured: the server was busy with another measurement for 0.5 s")
+    assert "position 1" in warning
+    assert not any(m.label == "Median latency" for m in at.metric)
+
+
+def test_a_measurement_runs_when_its_turn_comes(monkeypatch):
+    at = code_page()
+    monkeypatch.setattr("ui.studio.LATENCY_WAIT_S", 30.0)
+    with Holder(jobs.SERVER) as holder:
+        clicked = threading.Thread(target=lambda: at.button(key="code_measure").click().run())
+        clicked.start()
+        wait_until(lambda: jobs.SERVER.waiting == 1, "the measurement in line")
+        holder.release()
+        clicked.join(TIMEOUT)
+    assert not at.exception and not at.error and not at.warning
+    assert metric(at, "Median latency").value.endswith("ms")
+
+
+def test_the_design_reruns_never_wait_for_the_line():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    with Holder(jobs.SERVER):
+        at.slider(key="main_k_count_b4").set_value(7).run()  # a wait would last until the timeout
+        assert jobs.SERVER.running == "measurement"  # the turn was held all along
+    assert not at.exception
+    assert at.query_params["b4"] == "7"
