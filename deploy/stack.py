@@ -73,7 +73,8 @@ def _started(pid: int) -> int | None:
     return None if fields[0] in ("Z", "X") else int(fields[19])
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
+    """Every live process started, directly or not, by ``pid``."""
     parent = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -207,7 +208,7 @@ class Stack:
         if self.proc is None:
             return
         seen = set(self.children)
-        for pid in _descendants(self.proc.pid):
+        for pid in descendants(self.proc.pid):
             started = _started(pid)
             if started is not None and (pid, started) not in seen:
                 self.children.append((pid, started))
