@@ -1,7 +1,7 @@
 """The classroom set for real (``make serve``): supervisord, nginx and two Streamlit replicas
 started from the rendered templates on free ports. The app works in Chromium through nginx
-under its security headers without one policy violation; a route cookie pins a session to one
-replica; and a class of websocket sessions, each moving a slider on its own design, survives
+under its security headers without one policy violation, and a measurement waits, shown, for
+another tab's; a route cookie pins a session to one replica; and a class of websocket sessions, each moving a slider on its own design, survives
 ``kill -9`` of the replica most of them are on: supervisord restarts it, every session that
 was on it gets a new websocket through nginx to a live replica and its own design back from
 its link, and no session ever sees another's design. At the end everything is stopped by
@@ -101,11 +101,21 @@ def test_the_app_works_in_a_browser_through_nginx_and_survives_its_replica_crash
         design = expected_params(40, 6, "auto")
         assert app.metric("Params").inner_text() == design
 
-        # every page draws under the policy, the measurement included
+        # every page draws under the policy, the measurement included; a second tab (the same
+        # cookie, so the same replica) measures a large network first, and this one waits its turn
         for title in ("Inception block", "Compare", "Family", "Code & checks"):
             app.navigate(title)
+        other = App(context.new_page(), stack.url).open("?preset=inception-v4", path="/code", title="Code & checks")
+        other.page.locator(".st-key-code_measure button").first.click()
+        other.page.locator("[data-testid=stProgress]").first.wait_for()
         page.locator(".st-key-code_measure button").first.click()
+        waiting = page.locator("[data-testid=stAlertContentInfo]", has_text="Waiting for the server: another measurement is running (position 1)…")
+        waiting.wait_for()
         page.locator("[data-testid=stMetricLabel]", has_text="Median latency").wait_for()
+        assert waiting.count() == 0
+        other.page.locator("[data-testid=stMetricLabel]", has_text="Median latency").wait_for()
+        assert other.problems() == []
+        other.page.close()
         page.locator("[data-testid=stSidebarNav] a").first.click()
         page.locator("h1", has_text="Inception Studio").first.wait_for()
         app.wait_drawn()
