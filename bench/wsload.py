@@ -55,6 +55,7 @@ class Run:
     params: str | None = None  # the Params card
     sliders: dict[str, str] = field(default_factory=dict)  # widget key → widget id
     errors: list[str] = field(default_factory=list)  # exception and error elements
+    downloads: list[str] = field(default_factory=list)  # the download buttons' URLs (/media/…)
 
 
 class Client:
@@ -136,6 +137,8 @@ class Client:
                     run.sliders[el.slider.id.rsplit("-", 1)[-1]] = el.slider.id
                 elif what == "metric" and el.metric.label == "Params":
                     run.params = el.metric.body
+                elif what == "download_button" and el.download_button.url:
+                    run.downloads.append(el.download_button.url)
                 elif what == "exception":
                     run.errors.append(f"exception: {el.exception.type}: {el.exception.message[:200]}")
                 elif what == "alert" and el.alert.format == el.alert.ERROR:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -178,6 +180,55 @@ def test_a_route_cookie_pins_a_session_to_one_replica(stack):
     seen = asyncio.run(main())
     assert all(len(replicas) == 1 for replicas in seen.values()), seen  # each cookie: always the same replica
     assert set().union(*seen.values()) == set(stack.names), seen  # and the cookies spread over both
+
+
+def test_a_download_is_found_whichever_replica_the_route_cookie_points_to(stack):
+    """After a failover a session's websocket stays on the replica it moved to while its cookie
+    points back to the first one: its downloads, kept in the memory of the replica that made
+    them, must still be found."""
+    import asyncio
+
+    def fetch(url: str, route: str | None = None) -> tuple[int, bytes]:
+        req = urllib.request.Request(url, headers={"Cookie": f"studio_route={route}"} if route else {})
+        try:
+            with DIRECT.open(req, timeout=10) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as err:
+            return err.code, b""
+
+    async def main() -> dict[str, tuple]:
+        routes: dict[str, tuple[str, wsload.Client]] = {}  # replica → a route cookie to it and a session on it
+        try:
+            for i in range(64):
+                if len(routes) == len(stack.names):
+                    break
+                client = wsload.Client(stack.url)
+                client.cookies = {"studio_route": f"{i:032x}"}
+                before = {n: stack.sessions(n) for n in stack.names}
+                await client.connect()
+                name = await asyncio.to_thread(replica_holding, stack, before)
+                if name in routes:
+                    await client.ws.close()
+                    await asyncio.to_thread(wait_until, lambda: {n: stack.sessions(n) for n in stack.names} == before, "the websocket closed")
+                else:
+                    routes[name] = (client.cookies["studio_route"], client)
+            (a, (route_a, client)), (b, (route_b, _)) = sorted(routes.items())
+            run = await client.rerun({"preset": "d2l", "inception3a.c1": "41"})
+            assert run.errors == [] and run.downloads, run
+            # fetched while the session is open: its files live as long as it does
+            return {path: (await asyncio.to_thread(fetch, stack.url + path, route_a),
+                           await asyncio.to_thread(fetch, stack.url + path, route_b),
+                           await asyncio.to_thread(fetch, stack.replica_url(b) + path)) for path in run.downloads}
+        finally:
+            for _, c in routes.values():
+                await c.ws.close()
+
+    fetched = asyncio.run(main())
+    assert len(fetched) >= 3  # the main page's exports: the diagram, the layer table, the config
+    for path, (own, routed_elsewhere, elsewhere) in fetched.items():
+        assert own[0] == 200 and own[1], path
+        assert elsewhere[0] == 404, path  # the other replica does not have it ...
+        assert routed_elsewhere == own, path  # ... so nginx asked on, and found the same file
 
 
 def test_a_class_survives_a_replica_killed_mid_run(stack, capsys):
