@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-requirements
 PORT ?= 8501
 REPLICAS ?= $(shell nproc)
-HOST ?= localhost
+PUBLIC_HOST ?= localhost
 
 GRAPHVIZ := dot:graphviz,fonts-dejavu-core
 BROWSER := chromium:chromium chromedriver:chromium-driver
@@ -37,7 +37,7 @@ run: setup
 # A classroom: REPLICAS Streamlit servers behind nginx on PORT, run and restarted by supervisord
 # (in the foreground; Ctrl-C stops them all). Its files and logs are in build/serve/.
 serve: setup system-serve
-	$(PY) -m deploy.render --replicas $(REPLICAS) --port $(PORT) --host $(HOST)
+	$(PY) -m deploy.render --replicas $(REPLICAS) --port $(PORT) --host $(PUBLIC_HOST)
 	exec supervisord -n -c build/serve/supervisord.conf
 
 test: setup system-browser system-serve
