@@ -41,16 +41,15 @@ WATCH_CSP = """document.addEventListener('securitypolicyviolation', (e) => {
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack(request):
     s = Stack(REPLICAS)
     s.start()
     ports = [s.settings.port, *s.settings.replica_ports]
-    failed = True
+    failed_before = request.session.testsfailed
     try:
         yield s
-        failed = False
     finally:
-        s.stop(keep=failed)
+        s.stop(keep=request.session.testsfailed > failed_before)  # the logs stay when a test failed
     assert s.survivors == [], f"still alive after supervisord stopped: {s.survivors}"
     assert not any(healthy(f"http://127.0.0.1:{p}", timeout=1) for p in ports)
 
@@ -225,9 +224,10 @@ def test_a_download_is_found_whichever_replica_the_route_cookie_points_to(stack)
     fetched = asyncio.run(main())
     assert len(fetched) >= 3  # the main page's exports: the diagram, the layer table, the config
     for path, (own, routed_elsewhere, elsewhere) in fetched.items():
-        assert own[0] == 200 and own[1], path
-        assert elsewhere[0] == 404, path  # the other replica does not have it ...
-        assert routed_elsewhere == own, path  # ... so nginx asked on, and found the same file
+        seen = f"{path}: own route {own[0]}, the other route {routed_elsewhere[0]}, the other replica {elsewhere[0]}; {stack.logs()}"
+        assert own[0] == 200 and own[1], seen
+        assert elsewhere[0] == 404, seen  # the other replica does not have it ...
+        assert routed_elsewhere == own, seen  # ... so nginx asked on, and found the same file
 
 
 def test_a_class_survives_a_replica_killed_mid_run(stack, capsys):
