@@ -5,11 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-requirements
 PORT ?= 8501
+REPLICAS ?= $(shell nproc)
+PUBLIC_HOST ?= localhost
 
 GRAPHVIZ := dot:graphviz,fonts-dejavu-core
 BROWSER := chromium:chromium chromedriver:chromium-driver
+SERVE := nginx:nginx supervisord:supervisor
 
-.PHONY: run test test-fast bench setup system-graphviz system-browser clean
+.PHONY: run serve test test-fast bench setup system-graphviz system-browser system-serve clean
 
 # Reinstall only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -25,17 +28,26 @@ system-graphviz:
 system-browser:
 	@scripts/system-packages.sh $(BROWSER)
 
+system-serve:
+	@scripts/system-packages.sh $(SERVE)
+
 run: setup
 	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT)
 
-test: setup system-browser
+# A classroom: REPLICAS Streamlit servers behind nginx on PORT, run and restarted by supervisord
+# (in the foreground; Ctrl-C stops them all). Its files and logs are in build/serve/.
+serve: setup system-serve
+	$(PY) -m deploy.render --replicas $(REPLICAS) --port $(PORT) --host $(PUBLIC_HOST)
+	exec supervisord -n -c build/serve/supervisord.conf
+
+test: setup system-browser system-serve
 	$(PY) -m pytest
 
 # Everything except the real-browser and load tests: for quick checks while developing.
-test-fast: setup
+test-fast: setup system-serve
 	$(PY) -m pytest -m "not browser and not load"
 
-bench: setup system-browser
+bench: setup system-browser system-serve
 	$(PY) -m bench
 
 clean:

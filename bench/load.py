@@ -41,6 +41,7 @@ TIMEOUT_MS = 120_000
 STAGE = "b4"  # d2l's b4 has 5 blocks; its slider goes from 0 to 10
 COUNT_KEY = f"main_k_count_{STAGE}"
 SINGLE_C1 = 32  # the lone session's inception3a c1; the crowd's are 33, 34, …
+D2L_C1 = 64  # d2l's own inception3a c1, which a link leaves out: no session's own
 THINK_S = (0.5, 1.5)  # a person's pause between two moves
 STAGGER_S = 0.5  # between two sessions' arrivals: a class opens the link within seconds
 HEAVY = re.compile(r".*/static/js/(PlotlyChart|DataFrame)\.[^/]*\.js$")  # not drawn by light clients
@@ -113,8 +114,10 @@ def moves_of(n: int) -> tuple[tuple[str, ...], tuple[int, ...]]:
 
 
 def plans(sessions: int, moves: int, first_c1: int) -> list[Plan]:
+    """``sessions`` plans with inception3a c1 from ``first_c1`` on, each a design of its own."""
     keys, counts = moves_of(moves)
-    return [Plan(first_c1 + i, keys, counts) for i in range(sessions)]
+    c1s = [c for c in range(first_c1, first_c1 + sessions + 1) if c != D2L_C1][:sessions]
+    return [Plan(c1, keys, counts) for c1 in c1s]
 
 
 def link(c1: int, count: int = 5) -> dict[str, str]:

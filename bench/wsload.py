@@ -15,6 +15,12 @@ person between moves. After each move it checks that the link the server wrote f
 the Params card it sent are its own design's. A response runs from the rerun request sent
 to the end of the run received. First one session alone, then all of them together; the
 server's CPU time and resident memory come from /proc.
+
+Like the page, a client first loads the page (keeping the cookies it is given: behind nginx
+the route cookie that pins it to a replica) and then opens the websocket with them. With
+``reconnect`` a dropped websocket is what the page survives too: a new websocket to the same
+address, a rerun with the session's link, which must bring back the session's own design,
+and then the move again (``bench.serve`` and ``tests/test_serve.py`` kill a replica).
 """
 
 from __future__ import annotations
@@ -28,13 +34,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
-from tests.browser.driver import vm
+from tests.browser.driver import DIRECT, vm
 
 from .load import COUNT_KEY, SINGLE_C1, STAGE, STAGGER_S, THINK_S, Crowd, Plan, Usage, _Gate, _median, _p90, crowd_arguments, expected_params, link, plans
 
 TITLE = "8. Many sessions at once"
 TIMEOUT_S = 120.0
 TARGET_RATIO = 3.0
+RECONNECTS = 5  # dropped websockets in one rerun before the session gives up
+RECONNECT_WAIT_S = (0.1, 2.0)  # the first pause before a new websocket, and the longest
+RECONNECT_BOUND_S = 60.0  # no new websocket after this long: the session has failed
 
 
 @dataclass
@@ -46,25 +55,58 @@ class Run:
     params: str | None = None  # the Params card
     sliders: dict[str, str] = field(default_factory=dict)  # widget key → widget id
     errors: list[str] = field(default_factory=list)  # exception and error elements
+    downloads: list[str] = field(default_factory=list)  # the download buttons' URLs (/media/…)
 
 
 class Client:
-    """One Streamlit session over one websocket."""
+    """One Streamlit session over one websocket, opened after the page as a browser opens it."""
 
-    def __init__(self, ws_url: str):
-        self.ws_url = ws_url
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+        self.ws_url = self.url.replace("http://", "ws://", 1) + "/_stcore/stream"
         self.ws = None
         self.page = ""
+        self.cookies: dict[str, str] = {}
 
     async def __aenter__(self) -> Client:
-        import websockets
-
-        # proxy=None: the server is local, and websockets would otherwise follow HTTP(S)_PROXY
-        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=TIMEOUT_S, proxy=None)
+        await self.connect()
         return self
 
     async def __aexit__(self, *exc) -> None:
         await self.ws.close()
+
+    def _load_page(self) -> None:
+        with DIRECT.open(self.url + "/", timeout=TIMEOUT_S) as r:
+            r.read()
+            for header in r.headers.get_all("Set-Cookie") or []:
+                name, _, value = header.split(";", 1)[0].partition("=")
+                self.cookies[name.strip()] = value.strip()
+
+    async def connect(self) -> None:
+        import websockets
+
+        if not self.cookies:
+            await asyncio.to_thread(self._load_page)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else None
+        # proxy=None: the server is local, and websockets would otherwise follow HTTP(S)_PROXY
+        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=TIMEOUT_S,
+                                           proxy=None, additional_headers=headers)
+
+    async def reconnect(self, deadline: float) -> None:
+        """A new websocket with the same cookies, retried with growing pauses (as the page
+        retries) until ``deadline``."""
+        if self.ws is not None:
+            await self.ws.close()
+        pause = RECONNECT_WAIT_S[0]
+        while True:
+            await asyncio.sleep(pause)
+            try:
+                await self.connect()
+                return
+            except (OSError, asyncio.TimeoutError, *_dropped()) as err:
+                if time.monotonic() + pause > deadline:
+                    raise RuntimeError(f"no new websocket before the time bound: {type(err).__name__}: {err}") from err
+                pause = min(2 * pause, RECONNECT_WAIT_S[1])
 
     async def rerun(self, query: dict[str, str], widget: tuple[str, float] | None = None) -> Run:
         """Ask for a rerun, as the page does after a widget changes, and read until it ends."""
@@ -95,6 +137,8 @@ class Client:
                     run.sliders[el.slider.id.rsplit("-", 1)[-1]] = el.slider.id
                 elif what == "metric" and el.metric.label == "Params":
                     run.params = el.metric.body
+                elif what == "download_button" and el.download_button.url:
+                    run.downloads.append(el.download_button.url)
                 elif what == "exception":
                     run.errors.append(f"exception: {el.exception.type}: {el.exception.message[:200]}")
                 elif what == "alert" and el.alert.format == el.alert.ERROR:
@@ -106,6 +150,13 @@ class Client:
                 return run
 
 
+def _dropped() -> tuple[type[BaseException], ...]:
+    """What a websocket that went away raises (the server died, or nginx had no replica)."""
+    from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+    return ConnectionClosed, InvalidHandshake
+
+
 @dataclass
 class SessionResult:
     c1: int
@@ -114,20 +165,52 @@ class SessionResult:
     wrong: list[str] = field(default_factory=list)  # links or totals that were not this session's
     problems: list[str] = field(default_factory=list)  # errors, timeouts, dropped connections
     done: int = 0
+    restored: list[float] = field(default_factory=list)  # per dropped websocket: the drop → its design back
 
     @property
     def held(self) -> bool:
         return not self.problems and not self.wrong and self.open_s is not None
 
 
-async def _session(ws_url: str, plan: Plan, expected: dict[int, str], think, gate: _Gate, deadline: float, delay: float) -> SessionResult:
+async def _rerun(client: Client, query: dict[str, str], widget, res: SessionResult, design: str, reconnect: bool) -> Run:
+    """``client.rerun(query, widget)``. With ``reconnect``, a dropped websocket is replaced as the
+    page replaces it, and the rerun of the link on it must show the session's own ``design`` (its
+    Params) before the rerun is asked again."""
+    drops = 0
+    while True:
+        try:
+            return await client.rerun(query, widget)
+        except _dropped() + (OSError,):
+            drops += 1
+            if not reconnect or drops > RECONNECTS:
+                raise
+        t0 = time.perf_counter()
+        while True:
+            await client.reconnect(time.monotonic() + RECONNECT_BOUND_S)
+            try:
+                back = await client.rerun(query)
+                break
+            except _dropped() + (OSError,):
+                drops += 1
+                if drops > RECONNECTS:
+                    raise
+        res.restored.append(time.perf_counter() - t0)
+        res.problems += [f"after a new websocket: {e}" for e in back.errors]
+        if back.params != design or back.query not in (None, query):
+            res.wrong.append(f"c1={res.c1}: after a new websocket the link {query} showed Params {back.params!r} "
+                             f"and the link {back.query or query}, not {design!r}")
+        if widget is not None and COUNT_KEY in back.sliders:
+            widget = (back.sliders[COUNT_KEY], widget[1])
+
+
+async def _session(url: str, plan: Plan, expected: dict[int, str], think, gate: _Gate, deadline: float, delay: float, reconnect: bool) -> SessionResult:
     res = SessionResult(plan.c1)
     rng = random.Random(plan.c1)
     await asyncio.sleep(delay)
     arrived = False
     step = "opening the link"
     try:
-        async with Client(ws_url) as client:
+        async with Client(url) as client:
             query = link(plan.c1)
             first = await client.rerun(query)
             res.open_s = first.seconds
@@ -140,6 +223,7 @@ async def _session(ws_url: str, plan: Plan, expected: dict[int, str], think, gat
             arrived = True
             gate.arrive()
             await gate.wait()
+            now = 5  # the session's b4 count
             for count in plan.counts:
                 if res.wrong or res.problems:
                     break
@@ -148,7 +232,8 @@ async def _session(ws_url: str, plan: Plan, expected: dict[int, str], think, gat
                     break
                 await asyncio.sleep(rng.uniform(*think))
                 step = f"move {res.done + 1} ({STAGE}={count})"
-                run = await client.rerun(query, (slider, float(count)))
+                run = await _rerun(client, query, (slider, float(count)), res, expected[now], reconnect)
+                slider = run.sliders.get(COUNT_KEY, slider)
                 res.problems += [f"{step}: {e}" for e in run.errors]
                 mine = link(plan.c1, count)
                 if run.query != mine:
@@ -156,6 +241,7 @@ async def _session(ws_url: str, plan: Plan, expected: dict[int, str], think, gat
                 if run.params != expected[count]:
                     res.wrong.append(f"c1={plan.c1}, {step}: Params {run.params!r}, not {expected[count]!r}")
                 query = run.query or query
+                now = count
                 res.times.append(run.seconds)
                 res.done += 1
     except Exception as err:  # noqa: BLE001 - one session's failure is a figure, not the end of the run
@@ -166,21 +252,23 @@ async def _session(ws_url: str, plan: Plan, expected: dict[int, str], think, gat
     return res
 
 
-async def _sessions(ws_url: str, todo: list[Plan], think, time_budget: float, stagger: float, on_open) -> list[SessionResult]:
+async def _sessions(url: str, todo: list[Plan], think, time_budget: float, stagger: float, on_open, reconnect: bool) -> list[SessionResult]:
     by_c1 = {p.c1: {count: expected_params(p.c1, count, "auto") for count in (5, *p.counts)} for p in todo}
     gate = _Gate(len(todo), on_open)
     deadline = time.monotonic() + time_budget
     return list(await asyncio.gather(*(
-        _session(ws_url, p, by_c1[p.c1], think, gate, deadline, i * stagger) for i, p in enumerate(todo)
+        _session(url, p, by_c1[p.c1], think, gate, deadline, i * stagger, reconnect) for i, p in enumerate(todo)
     )))
 
 
-def sessions(url: str, todo: list[Plan], think=THINK_S, time_budget: float = 600.0, stagger: float = STAGGER_S, on_open=None) -> list[SessionResult]:
-    """Run ``todo`` at once against the app at ``url``; ``on_open()`` when all have arrived."""
-    ws_url = url.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
+def sessions(url: str, todo: list[Plan], think=THINK_S, time_budget: float = 600.0, stagger: float = STAGGER_S, on_open=None,
+             reconnect: bool = False) -> list[SessionResult]:
+    """Run ``todo`` at once against the app at ``url``; ``on_open()`` when all have arrived.
+    With ``reconnect``, a dropped websocket is replaced as the page does (otherwise it ends
+    the session as a problem)."""
     # a thread of its own: the caller may be inside a running event loop (Playwright's sync API)
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, _sessions(ws_url, todo, think, time_budget, stagger, on_open)).result()
+        return pool.submit(asyncio.run, _sessions(url, todo, think, time_budget, stagger, on_open, reconnect)).result()
 
 
 # --- the figures ------------------------------------------------------------------------------------
@@ -188,6 +276,11 @@ def sessions(url: str, todo: list[Plan], think=THINK_S, time_budget: float = 600
 
 @dataclass
 class Figures(Crowd):
+    @property
+    def restored(self) -> list[float]:
+        """Per websocket replaced after a drop: seconds from the drop to the design back."""
+        return [t for r in self.single + self.crowd for t in r.restored]
+
     def rows(self) -> list[tuple[str, str]]:
         def s(x: float | None) -> str:
             return "–" if x is None else f"{x:.3f} s"
@@ -208,7 +301,8 @@ class Figures(Crowd):
                                         f"{self.sessions} at once {self.per_response(self.crowd_usage, self.crowd_times)}"),
             ("wrong links or totals", str(len(self.wrong))),
             ("problems (errors, timeouts)", str(len(self.problems))),
-        ]
+        ] + ([("websockets replaced after a drop", f"{len(self.restored)}, each session's design back after median {s(_median(self.restored))}, "
+                                                    f"max {s(max(self.restored))}")] if self.restored else [])
 
 
 def measure(url: str, pid: int, n: int = 20, moves: int = 10, think=THINK_S, time_budget: float = 600.0) -> Figures:

@@ -4,11 +4,14 @@
 # As root it runs apt-get; otherwise it says exactly what to run and fails.
 set -euo pipefail
 
+# A normal user's PATH has no sbin directories, where Debian puts nginx.
+found() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
+
 missing=()
 for spec in "$@"; do
   cmd="${spec%%:*}"
   pkgs="${spec#*:}"
-  if ! command -v "$cmd" >/dev/null 2>&1; then
+  if ! found "$cmd"; then
     IFS=',' read -r -a list <<< "$pkgs"
     missing+=("${list[@]}")
   fi

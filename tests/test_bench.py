@@ -19,6 +19,7 @@ SECTIONS = [
     "## 6. Slider to redrawn diagram, in a browser",
     "## 7. Server memory",
     "## 8. Many sessions at once",
+    "## 9. A class on replicas behind nginx",
 ]
 TARGET_ROWS = [
     "| analysis, GoogLeNet at 224 | ≤ 5 ms |",

@@ -39,13 +39,14 @@ from googlenet.presets import PRESETS, preset_names
 from googlenet.render import COLORS, LEVELS, GraphvizMissing, RenderError, block_dot, expandable, legend, render, to_dot
 from googlenet.spec import Block, InputTooSmall, Network, SpecError
 
-from . import charts, state, tables, zoom
+from . import charts, jobs, state, tables, zoom
 from .state import Design
 
 TITLE = "Inception Studio"
 ICON = str(Path(__file__).resolve().parent.parent / "assets" / "icon.png")  # local: no icon CDN
 KNOB = "main_k_"  # prefix of every widget that edits the design
 UPLOADED = "\x00uploaded"  # the preset picker's entry for an uploaded network
+LATENCY_WAIT_S = 60.0  # longest wait in line for the server before a measurement is refused
 
 
 # --- bounded caches of immutable values, keyed by the immutable spec --------------------------
@@ -725,16 +726,27 @@ def compare_side(side: str) -> Analysis | None:
 
 
 def latency(net: Network) -> None:
-    """A button that times real CPU forward passes, with progress; the size guard's refusal is shown."""
+    """A button that times real CPU forward passes, with progress, one session at a time per
+    server (the others wait in line, shown); the size guard's refusal is shown."""
     key = "code_latency_result"
     if st.button("Measure CPU latency", key="code_measure", help="Builds the model with random weights and times forward passes, batch 1"):
-        bar = st.progress(0.0, text="Building the model…")
+        bar = st.empty()  # the wait in line, then the progress
+
+        def waiting(w: jobs.Waiting) -> None:
+            bar.info(f"Waiting for the server: another {w.running} is running (position {w.position})…", icon=":material/hourglass_top:")
 
         def progress(done: int, total: int) -> None:
             bar.progress(done / total if total else 1.0, text=f"Forward pass {done} of {total}")
 
+        def measure():
+            bar.progress(0.0, text="Building the model…")
+            return measure_latency(net, repeats=20, progress=progress)
+
         try:
-            result = measure_latency(net, repeats=20, progress=progress)
+            result = jobs.SERVER.run(measure, "measurement", on_wait=waiting, wait_s=LATENCY_WAIT_S)
+        except jobs.Busy as err:
+            bar.warning(f"Not measured: {err}.", icon=":material/hourglass_disabled:")
+            return
         except TooLargeToRun as err:
             bar.empty()
             st.error(f"Not measured: {state.md_literal(err, 500)}.", icon=":material/block:")
