@@ -31,7 +31,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import NamedTuple
+from typing import NamedTuple  # noqa: F401  (CacheInfo)
 
 from . import limits as L
 from .errors import MESSAGES, InputTooSmall, ShapeMismatch, SpecError
@@ -204,17 +204,60 @@ class Analysis:
 # --- the walk ---------------------------------------------------------------------------------------
 
 
-class _Axis(NamedTuple):
-    """Receptive field on one axis: the field's size, the step between neighbouring outputs'
-    fields, and where the first output's field starts (in input pixels, may be negative)."""
+class _Axis:
+    """The receptive field on one axis of a tensor with ``n`` positions there.
 
-    rf: int
-    jump: int
-    left: int
+    ``rf``, ``jump``, ``left``: the theoretical field, as on an input so large that nothing is
+    cut: position j reads input pixels [left + j·jump, left + j·jump + rf − 1]. That is exactly
+    what the interior positions read. The first and the last positions, whose windows reach into
+    padding or past pixels a stride skipped, keep the first and last input pixel they really
+    read in ``first`` and ``last`` (the first ``len(first) - tail`` positions, then the last
+    ``tail``); a position that reads only padding has first = NONE, last = −NONE. The edges hold
+    as many positions as paddings and strides make, not as the input is wide, so tracking them
+    costs the same at any input size; when no position is interior, all are explicit (``tail``
+    is 0 and ``first`` has ``n`` entries)."""
+
+    __slots__ = ("n", "rf", "jump", "left", "first", "last", "tail")
+
+    def __init__(self, n: int, rf: int, jump: int, left: int, first=(), last=(), tail: int = 0):
+        self.n, self.rf, self.jump, self.left = n, rf, jump, left
+        self.first, self.last, self.tail = first, last, tail
+
+    @property
+    def full(self) -> bool:
+        return len(self.first) == self.n
+
+    def at(self, j: int) -> tuple[int, int]:
+        """The first and last input pixel position ``j`` reads (NONE, −NONE: only padding)."""
+        head = len(self.first) - self.tail
+        if j < head:
+            return self.first[j], self.last[j]
+        k = j - (self.n - self.tail)
+        if k >= 0:
+            return self.first[head + k], self.last[head + k]
+        start = self.left + j * self.jump
+        return start, start + self.rf - 1
+
+    def lists(self) -> tuple[list[int], list[int]]:
+        """Every position's first and last pixel (only used when the axis is short)."""
+        if self.full:
+            return list(self.first), list(self.last)
+        pairs = [self.at(j) for j in range(self.n)]
+        return [f for f, _ in pairs], [g for _, g in pairs]
+
+    def clipped(self) -> int:
+        """The most input pixels any one position reads."""
+        best = self.rf if not self.full else 0
+        if self.first:
+            best = max(best, max(map(int.__sub__, self.last, self.first)) + 1)
+        return max(best, 0)
+
+
+NONE = 1 << 60  # the first pixel of a position that reads only padding
 
 
 class _T:
-    """A tensor as the walk sees it: its shape, receptive field and conv/linear depth."""
+    """A tensor as the walk sees it: its shape, receptive field per axis and conv/linear depth."""
 
     __slots__ = ("shape", "h", "w", "depth")
 
@@ -222,30 +265,101 @@ class _T:
         self.shape, self.h, self.w, self.depth = shape, h, w, depth
 
 
-def _grow(a: _Axis, k: int, s: int, p: int) -> _Axis:
-    return _Axis(a.rf + (k - 1) * a.jump, a.jump * s, a.left - p * a.jump)
+def _input_axis(n: int) -> _Axis:
+    return _Axis(n, 1, 1, 0)
 
 
-def _clipped(a: _Axis, n_out: int, size: int) -> int:
-    """The most input pixels (on this axis) any one of ``n_out`` outputs reads: the field of
-    output i is [left + i·jump, left + i·jump + rf − 1], cut to [0, size − 1]. The overlap is
-    concave in i, so it peaks at an output next to where the field is centred on the image."""
-    rf, jump, left = a
-    centre = ((size - 1) / 2 - left - (rf - 1) / 2) / jump
-    best = 0
-    for i in (math.floor(centre), math.ceil(centre)):
-        i = 0 if i < 0 else n_out - 1 if i >= n_out else i
-        start = left + i * jump
-        got = min(start + rf - 1, size - 1) - max(start, 0) + 1
-        if got > best:
-            best = got
-    return best
+def _edges(a: _Axis, reads, n_out: int, first_interior: int, last_interior: int, rf: int, jump: int, left: int) -> _Axis:
+    if first_interior > last_interior or first_interior >= n_out or last_interior < 0:
+        pairs = [reads(i) for i in range(n_out)]
+        return _Axis(n_out, rf, jump, left, tuple(f for f, _ in pairs), tuple(g for _, g in pairs), 0)
+    head = [reads(i) for i in range(min(first_interior, n_out))]
+    tail = [reads(i) for i in range(max(last_interior + 1, len(head)), n_out)]
+    pairs = head + tail
+    return _Axis(n_out, rf, jump, left, tuple(f for f, _ in pairs), tuple(g for _, g in pairs), len(tail))
+
+
+def _window(a: _Axis, k: int, s: int, p: int, d: int, n_out: int) -> _Axis:
+    """A conv or pool window (k taps, dilation d, stride s, padding p) over ``a``."""
+    rf, jump, left = a.rf + (k - 1) * d * a.jump, a.jump * s, a.left - p * a.jump
+    if (k, s, p) == (1, 1, 0):
+        return _Axis(n_out, rf, jump, left, a.first, a.last, a.tail)
+    n = a.n
+    span = (k - 1) * d
+    if a.full:  # short: read the taps from the lists (min/max also skip padding-only positions)
+        fs, ls = a.first, a.last
+        if s == 1 and d == 1 and p <= k - 1 and NONE not in fs and list(fs) == sorted(fs) and list(ls) == sorted(ls):
+            # both lists only grow along the axis (a dilated window can break that), so a
+            # window's first pixel is its first tap's and its last its last tap's: shifted lists
+            head = min(p, n_out)
+            body = ls[k - 1 - p : k - 1 - p + n_out]
+            return _Axis(n_out, rf, jump, left, (fs[0],) * head + fs[: n_out - head], body + (ls[-1],) * (n_out - len(body)), 0)
+
+        def reads(i: int):
+            start = i * s - p
+            lo, hi = max(start + max(0, -(start // d)) * d, 0), min(start + span, n - 1)
+            return (min(fs[lo : hi + 1 : d]), max(ls[lo : hi + 1 : d])) if lo <= hi else (NONE, -NONE)
+
+        return _edges(a, reads, n_out, n_out, -1, rf, jump, left)
+    head = len(a.first) - a.tail
+
+    def reads(i: int):
+        # every tap inside the axis: after a dilated window the edges need not grow along the
+        # axis, so the first pixel is the least of the taps' (a padding-only tap reads NONE)
+        start = i * s - p
+        taps = [a.at(q) for q in range(start + max(0, -(start // d)) * d, min(start + span, n - 1) + 1, d)]
+        if not taps:
+            return NONE, -NONE
+        return min(t[0] for t in taps), max(t[1] for t in taps)
+
+    # outputs whose every tap is an interior position of the input are interior themselves
+    return _edges(a, reads, n_out, -(-(head + p) // s), (n - a.tail - 1 - span + p) // s, rf, jump, left)
+
+
+def _bins(a: _Axis, o: int) -> _Axis:
+    """Adaptive average pooling to ``o`` positions: each reads its bin of the input."""
+    bins = adaptive_bins(a.n, o)
+    biggest = max(e - s for s, e in bins)
+    pairs = [(min(a.at(j)[0] for j in range(s, e)), max(a.at(j)[1] for j in range(s, e))) for s, e in bins]
+    return _Axis(o, a.rf + (biggest - 1) * a.jump, a.jump * max(1, a.n // o), a.left,
+                 tuple(f for f, _ in pairs), tuple(g for _, g in pairs), 0)
+
+
+def _whole(a: _Axis) -> _Axis:
+    """Everything at once (a flatten): one position reading all of the axis."""
+    if a.full:
+        f, g = min(a.first), max(a.last)
+    else:  # the interior grows along the axis: its least and greatest are at its two ends
+        head = len(a.first) - a.tail
+        ends = [a.at(head), a.at(a.n - a.tail - 1)] + [a.at(j) for j in range(head)] + [
+            a.at(a.n - 1 - j) for j in range(a.tail)]
+        f, g = min(e[0] for e in ends), max(e[1] for e in ends)
+    return _Axis(1, a.rf + (a.n - 1) * a.jump, a.jump * a.n, a.left, (f,), (g,), 0)
 
 
 def _union(axes: list[_Axis]) -> _Axis:
+    """Parallel branches merged: each position reads what any branch's position reads."""
+    if len(axes) == 1:
+        return axes[0]
     left = min(a.left for a in axes)
-    end = max(a.left + a.rf for a in axes)
-    return _Axis(end - left, max(a.jump for a in axes), left)
+    rf = max(a.left + a.rf for a in axes) - left
+    jump = max(a.jump for a in axes)
+    n = axes[0].n
+    if all(a.full for a in axes) or len({a.jump for a in axes}) > 1:
+        cols = [a.lists() for a in axes]
+        first = tuple(map(min, *(c[0] for c in cols)))
+        last = tuple(map(max, *(c[1] for c in cols)))
+        return _Axis(n, rf, jump, left, first, last, 0)
+    head = max(len(a.first) - a.tail for a in axes)
+    tail = max(a.tail for a in axes)
+    if head + tail >= n:
+        cols = [a.lists() for a in axes]
+        return _Axis(n, rf, jump, left, tuple(map(min, *(c[0] for c in cols))), tuple(map(max, *(c[1] for c in cols))), 0)
+    js = list(range(head)) + list(range(n - tail, n))
+    pairs = [[a.at(j) for a in axes] for j in js]
+    first = tuple(min(p[0] for p in ps) for ps in pairs)
+    last = tuple(max(p[1] for p in ps) for ps in pairs)
+    return _Axis(n, rf, jump, left, first, last, tail)
 
 
 def _check_size(field_: str, name: str, params: int, out: Shape) -> None:
@@ -272,21 +386,18 @@ class _Walker:
 
     # nodes
     def node(self, key: str, name: str, kind: str, t_in: _T, t_out: _T, *, branch: str = "", layer=None,
-             params: int = 0, macs: int = 0, kernel=None, stride=None, module: str = "", children=(), n_layers=0,
-             rf_exact: Pair | None = None) -> Node | None:
+             params: int = 0, macs: int = 0, kernel=None, stride=None, module: str = "", children=(), n_layers=0) -> Node | None:
         if not self.record:
             return None
-        if rf_exact is not None:
-            clipped = rf_exact
-        elif len(t_out.shape) == 3:
-            clipped = (_clipped(t_out.h, t_out.shape[1], self.size[0]), _clipped(t_out.w, t_out.shape[2], self.size[1]))
-        else:
-            clipped = (_clipped(t_out.h, 1, self.size[0]), _clipped(t_out.w, 1, self.size[1]))
+        clipped = (t_out.h.clipped(), t_out.w.clipped())
         return Node(
             key, name, kind, self.stage, self.block, branch, self.aux, t_in.shape, t_out.shape, params, macs,
             (t_out.h.rf, t_out.w.rf), clipped, (t_out.h.jump, t_out.w.jump), kernel, stride, layer, module,
             tuple(c for c in children if c is not None), n_layers,
         )
+
+    def union(self, axes: list[_Axis]) -> _Axis | None:
+        return _union(axes) if self.record else None
 
     def bump(self, live: int) -> None:
         if live > self.peak:
@@ -301,45 +412,26 @@ class _Walker:
         macs = layer.macs(x.shape, out)
         _check_size(field_, name, params, out)
         h, w = x.h, x.w
-        rf_exact = None
         kernel = stride = None
-        win = layer.window()
-        if win == "all" and len(x.shape) == 3:
-            h = _Axis(h.rf + (x.shape[1] - 1) * h.jump, h.jump * x.shape[1], h.left)
-            w = _Axis(w.rf + (x.shape[2] - 1) * w.jump, w.jump * x.shape[2], w.left)
+        win = layer.window() if self.record else None  # the smallest-input search needs shapes only
+        if win == "all":
+            if len(x.shape) == 3:
+                h, w = _whole(h), _whole(w)
         elif win == "adaptive":
-            (h, eh), (w, ew) = (self.adaptive(a, n, o, size) for a, n, o, size in zip((x.h, x.w), x.shape[1:], out[1:], self.size))
+            h, w = _bins(h, out[1]), _bins(w, out[2])
             kernel = tuple(max(e - s for s, e in adaptive_bins(n, o)) for n, o in zip(x.shape[1:], out[1:]))
             stride = tuple(max(1, n // o) for n, o in zip(x.shape[1:], out[1:]))
-            if eh is not None or ew is not None:
-                rf_exact = (eh if eh is not None else _clipped(h, out[1], self.size[0]),
-                            ew if ew is not None else _clipped(w, out[2], self.size[1]))
         elif win is not None:
             (kh, sh, ph), (kw, sw, pw) = win
-            if (kh, sh, ph) != (1, 1, 0):
-                h = _grow(h, kh, sh, ph)
-            if (kw, sw, pw) != (1, 1, 0):
-                w = _grow(w, kw, sw, pw)
+            dh, dw = getattr(layer, "dilation", (1, 1))
+            h = _window(h, (kh - 1) // dh + 1, sh, ph, dh, out[1])
+            w = _window(w, (kw - 1) // dw + 1, sw, pw, dw, out[2])
             kernel, stride = layer.kernel, layer.stride
         depth = x.depth + (1 if layer.kind in ("conv", "linear") else 0)
         y = _T(out, h, w, depth)
         node = self.node(key, layer.name, layer.kind, x, y, branch=branch, layer=layer, params=params, macs=macs,
-                         kernel=kernel, stride=stride, module=module, rf_exact=rf_exact)
+                         kernel=kernel, stride=stride, module=module)
         return y, node, layer
-
-    def adaptive(self, a: _Axis, n: int, o: int, size: int) -> tuple[_Axis, int | None]:
-        """Adaptive average pooling from ``n`` to ``o`` on one axis: the new field, and the exact
-        clipped field when the bins are not all alike (else ``None``: the formula is exact)."""
-        if n % o == 0:
-            return _grow(a, n // o, n // o, 0), None
-        bins = adaptive_bins(n, o)
-        biggest = max(e - s for s, e in bins)
-        exact = 0
-        for s, e in bins:
-            start = a.left + s * a.jump
-            end = a.left + (e - 1) * a.jump + a.rf - 1
-            exact = max(exact, min(end, size - 1) - max(start, 0) + 1)
-        return _Axis(a.rf + (biggest - 1) * a.jump, a.jump * max(1, n // o), a.left), exact
 
     def seq(self, layers, x: _T, prefix: str, module_prefix: str, branch: str, field_: str, owned: bool,
             default_out: int) -> tuple[_T, int, list]:
@@ -395,7 +487,7 @@ class _Walker:
         self.same_spatial(outs, field_, where, "concatenated", key)
         out = (sum(o.shape[0] for o in outs), *outs[0].shape[1:])
         _check_size(field_, key, 0, out)
-        y = _T(out, _union([o.h for o in outs]), _union([o.w for o in outs]), max(o.depth for o in outs))
+        y = _T(out, self.union([o.h for o in outs]), self.union([o.w for o in outs]), max(o.depth for o in outs))
         size = nbytes(out)
         if self.record:
             self.bump(self.base + sum(sizes) + size)
@@ -458,7 +550,7 @@ class _Walker:
             rsize = nbytes(rest[0][0].shape)
             if self.record:
                 self.bump(base + sum(s for _, s in rest) + rsize)
-            r = _T(rest[0][0].shape, _union([o.h for o, _ in rest]), _union([o.w for o, _ in rest]), max(o.depth for o, _ in rest))
+            r = _T(rest[0][0].shape, self.union([o.h for o, _ in rest]), self.union([o.w for o, _ in rest]), max(o.depth for o, _ in rest))
         else:
             (r, rsize), = rest
             fresh = False
@@ -474,7 +566,7 @@ class _Walker:
                 self.bump(base + rsize + ysize)
         else:
             ysize = rsize
-        y = _T(r.shape, _union([t.h for t in every]), _union([t.w for t in every]), max(t.depth for t in every))
+        y = _T(r.shape, self.union([t.h for t in every]), self.union([t.w for t in every]), max(t.depth for t in every))
         nodes.append(self.node(f"{prefix}add", "add", "add", x, y))
         return y, ysize, nodes
 
@@ -501,8 +593,7 @@ class _Walker:
 
 def _walk(net: Network, record: bool = True):
     w = _Walker(net, record)
-    one = _Axis(1, 1, 0)
-    x = _T(tuple(net.input), one, one, 0)
+    x = _T(tuple(net.input), _input_axis(net.input[1]), _input_axis(net.input[2]), 0)
     w.peak = w.base = nbytes(x.shape)  # the caller holds the input for the whole pass
     stage_nodes: list[Node] = []
     block_out: dict[str, _T] = {}
@@ -515,14 +606,15 @@ def _walk(net: Network, record: bool = True):
             field_ = f"{stage.name}.{item.name}"
             if isinstance(item, Block):
                 w.block = item.name
-                x, _, node = w.block_(item, x, field_, owned=cur_owned)
+                x, held, node = w.block_(item, x, field_, owned=cur_owned)
                 block_out[item.name] = x
                 w.block = ""
             else:
-                x, _, nodes = w.seq((item,), x, "", "", "", stage.name, owned=cur_owned, default_out=net.classes)
+                x, held, nodes = w.seq((item,), x, "", "", "", stage.name, owned=cur_owned, default_out=net.classes)
                 node = nodes[0]
             kids.append(node)
-            cur_owned = True
+            # a flatten or dropout of the caller's input is still the caller's tensor
+            cur_owned = cur_owned or held > 0
         if record:
             stage_nodes.append(w.group(f".{stage.name}", stage.name, "stage", x_in, x, kids, layer=stage))
     w.stage = "head"

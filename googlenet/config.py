@@ -437,6 +437,7 @@ def _object(pairs: list[tuple[str, Any]]) -> _Object:
 
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|-?Infinity|NaN|[^\s{}\[\],:"]+')
+MAX_DIGITS = 1000  # a number token longer than this is refused before Python converts it
 
 
 def _where(text: str, offset: int) -> tuple[int, int]:
@@ -444,13 +445,18 @@ def _where(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def _constant_field(text: str) -> tuple[str, int, int] | None:
-    """Where the first NaN or Infinity stands: its JSON path (``stages[2].items[0].bn_eps``),
-    line and column. A small scan of the tokens; the file already passed its size bound."""
+def _bad_token(tok: str) -> bool:
+    return tok in ("NaN", "Infinity", "-Infinity") or (len(tok) > MAX_DIGITS and tok.lstrip("-")[:1].isdigit())
+
+
+def _constant_field(text: str) -> tuple[str, str, int, int] | None:
+    """Where the first NaN, Infinity or far too long number stands: the token, its JSON path
+    (``stages[2].items[0].bn_eps``), line and column. A small scan of the tokens; the file
+    already passed its size bound."""
     stack: list[list] = []  # per open container: [kind, key or index, expecting a key]
     for m in _TOKEN.finditer(text):
         tok = m.group(0)
-        if tok in ("NaN", "Infinity", "-Infinity"):
+        if _bad_token(tok):
             path = ""
             for kind, at, _ in stack:
                 if kind == "{":
@@ -458,7 +464,7 @@ def _constant_field(text: str) -> tuple[str, int, int] | None:
                 else:
                     path += f"[{at}]"
             line, col = _where(text, m.start())
-            return path or "config", line, col
+            return tok, path or "config", line, col
         if tok in "{[" and len(tok) == 1:
             stack.append([tok, "" if tok == "{" else 0, tok == "{"])
         elif tok in "}]" and len(tok) == 1:
@@ -486,6 +492,12 @@ def _reject_constant(name: str):
     raise ValueError(name)
 
 
+def _int_token(text: str) -> int:
+    if len(text) > MAX_DIGITS:  # int() of it would take long, and Python refuses past 4,300 digits
+        raise ValueError("huge")
+    return int(text)
+
+
 def loads(data: str | bytes) -> Network:
     """Parse and validate a config; raises ``SpecError`` for anything that is not one."""
     if isinstance(data, (bytes, bytearray)):
@@ -511,14 +523,16 @@ def loads(data: str | bytes) -> Network:
         elif ch in "]}":
             depth -= 1
     try:
-        obj = json.loads(data, parse_constant=_reject_constant, object_pairs_hook=_object)
+        obj = json.loads(data, parse_constant=_reject_constant, parse_int=_int_token, object_pairs_hook=_object)
     except json.JSONDecodeError as err:
         raise SpecError("config", "config.json", reason=err.msg, line=err.lineno, column=err.colno) from None
     except (RecursionError, ValueError) as err:
         where = _constant_field(data)
         if where is not None:
-            field, line, col = where
-            raise SpecError(field, "config.constant", value=str(err), line=line, column=col) from None
+            tok, field, line, col = where
+            if tok in ("NaN", "Infinity", "-Infinity"):
+                raise SpecError(field, "config.constant", value=tok, line=line, column=col) from None
+            raise SpecError(field, "int.huge", value=f"a number of {len(tok.lstrip('-')):,} digits at line {line}, column {col}") from None
         raise SpecError("config", "config.json", reason=str(err)[:100], line="?", column="?") from None
     return from_dict(obj)
 

@@ -52,11 +52,12 @@ def check_pair(field: str, value, lo: int, hi: int) -> None:
 
 @lru_cache(maxsize=1)
 def reserved_names() -> frozenset[str]:
-    """Names a module of the built network cannot take: every attribute of an ``nn.Module``
-    (its methods and its instance state such as ``_modules`` and ``training``)."""
-    import torch.nn
+    """Names a module of the built network cannot take: every attribute of the network and of
+    its containers (``nn.Module``'s methods, its instance state such as ``_modules`` and
+    ``training``, and what the runtime keeps beside its children)."""
+    from . import runtime
 
-    return frozenset(dir(torch.nn.Module()))
+    return frozenset(dir(runtime.Net())) | frozenset(dir(runtime.Group()))
 
 
 def check_name(field: str, value, seen: set[str] | None = None) -> None:
