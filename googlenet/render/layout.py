@@ -178,14 +178,18 @@ def plan(
         return Plan((), None, w / h, w)
     target = FITS[fit] if fit is not None else ASPECT_TARGET
     best = None
+    # Columns balanced by length, and by ranks: Graphviz lines ranks up across columns, so
+    # a column of a few long nodes can be as long as one of many short ones
+    ranked = [float(len(e.ranks)) for e in extents]
     for n in range(1, min(MAX_COLUMNS, len(extents)) + 1):
-        cuts = split(along, stage_starts, n)
-        if best is not None and len(cuts) + 1 < n:
+        tried = {tuple(split(metric, stage_starts, n)) for metric in (along, ranked)}
+        if best is not None and all(len(c) + 1 < n for c in tried):
             break  # no more columns can be made
-        w, h = size(cuts)
-        miss = _miss(w / h, target, fit is not None) + CUT_COST * sum(1 for c in cuts if c not in stage_starts)
-        if best is None or miss < best[0] - 1e-9:
-            best = (miss, cuts, w, h)
+        for cuts in sorted(tried):
+            w, h = size(list(cuts))
+            miss = _miss(w / h, target, fit is not None) + CUT_COST * sum(1 for c in cuts if c not in stage_starts)
+            if best is None or miss < best[0] - 1e-9:
+                best = (miss, list(cuts), w, h)
     _, cuts, w, h = best
     aspect = w / h
     if fit is not None:
