@@ -383,3 +383,52 @@ def test_csv_for_excel_has_a_byte_order_mark():
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][0] == "name" and any("×" in cell for cell in rows[1])  # 1×96×96 reads as such
     assert report.to_csv_bytes(a) == plain.encode()
+
+
+# --- the app's export controls (ui/figures.py) --------------------------------------------------
+
+
+def _controls_page():
+    import streamlit as st
+
+    from googlenet import get_preset, knobs
+    from ui import figures
+
+    net = get_preset("inception-resnet-v2")
+    if st.session_state.get("big"):
+        for stage in ("inception_resnet_a", "inception_resnet_b", "inception_resnet_c"):
+            net = knobs.set_block_count(net, stage, 128)
+    fig = figures.figure_options("t")
+    st.session_state["fig"] = fig
+    figures.figure_downloads(net, "irv2", "layers" if st.session_state.get("big") else "blocks", None, "kind", False, "light", fig, "t")
+    figures.block_downloads(net, "block17_1", "irv2", "light", fig, "tb")
+    figures.csv_download(net, "irv2-layers.csv", fig, "t")
+
+
+@needs_dot
+def test_app_export_controls():
+    from streamlit.testing.v1 import AppTest
+
+    from ui import figures
+
+    at = AppTest.from_function(_controls_page, default_timeout=60).run()
+    assert not at.exception
+    assert at.session_state["fig"] == figures.FigureOptions()
+    keys = {b.key for b in at.get("download_button")}
+    assert {"t_fig_dl_png", "t_fig_dl_svg", "t_fig_dl_pdf", "tb_fig_dl_png", "t_fig_dl_csv"} <= keys
+    at.toggle(key="t_fig_fit").set_value(True).run()
+    at.toggle(key="t_fig_transparent").set_value(True).run()
+    at.get("segmented_control")[0].set_value("bt").run()
+    at.get("segmented_control")[1].set_value(2).run()
+    fig = at.session_state["fig"]
+    assert fig == figures.FigureOptions("bt", 2, "16:9", True, True, True)
+    png = figures.figure_file(get_preset("inception-resnet-v2"), "blocks", None, "kind", False, "light", fig, "png")
+    im = Image.open(io.BytesIO(png))
+    assert png.dpi == 192 and im.mode == "RGBA" and abs(im.width / im.height / (16 / 9) - 1) < 0.04
+    assert figures.csv_bytes(get_preset("d2l"), True).startswith(b"\xef\xbb\xbf")
+    # a drawing too large to lay out: the page says what to draw instead, and offers no files
+    at.session_state["big"] = True
+    at.run()
+    assert not at.exception
+    assert any("blocks level" in w.value for w in at.warning)
+    assert "t_fig_dl_png" not in {b.key for b in at.get("download_button")}
