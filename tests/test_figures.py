@@ -23,7 +23,7 @@ from googlenet import analyze, get_preset, knobs, preset_names, report
 from googlenet.cli import main
 from googlenet.errors import SpecError
 from googlenet.render import LEVELS, MAX_NODES, ORIENTATIONS, block_dot, export, layout as L, legend, render, to_dot
-from googlenet.render.palette import NO_WEIGHTS, THEME_COLORS
+from googlenet.render.palette import THEME_COLORS
 from tests.figures import crossings, layout
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ from . import layout
 from .draw import MAX_NODES, Draw
 from .layout import NODESEP, RANKSEP, Extent
 from .model import Item, Model, Out, branches_of, kind_text, model_of, sub_branches, trunk_layers
-from .text import FONT_SIZE, SMALL_SIZE, Words, html
+from .text import FONT_SIZE, SMALL_SIZE, TITLE_SIZE, Words, html, text_width
 
 PASSING = 10.0  # points across that an edge takes where it passes a rank without a node
 
@@ -189,7 +189,12 @@ def block_dot(
     )
     drawer.draw(Out("input", g.in_shape, g.in_shape))
     e = drawer.extent(orientation)
-    return d.finish(title, legend_width=max(300.0, e.across if layout.vertical(orientation) else e.along))
+    width = max(
+        text_width(f"{it.name}  ·  {call}", TITLE_SIZE),
+        text_width(f"{shape_str(g.in_shape)} → {shape_str(g.out_shape)}  ·  {d.numbers_text(g.params, g.macs)}", TITLE_SIZE),
+        text_width(template.description, SMALL_SIZE) if template is not None else 0.0,
+    )
+    return d.finish(title, legend_width=max(300.0, e.across if layout.vertical(orientation) else e.along), title_width=width)
 
 
 def _previous(m: Model, it: Item, tr: Words) -> str:

@@ -108,11 +108,12 @@ class Draw:
         self.straight: set[str] = set()  # nodes whose out-edges Graphviz should keep straight
 
     # the graph
-    def finish(self, title: str, ratio: float | None = None, legend_width: float = 480.0) -> str:
-        """The whole DOT text: the graph's attributes, its label (the title and the legend),
-        then the nodes and clusters drawn so far, then the edges."""
+    def finish(self, title: str, ratio: float | None = None, legend_width: float = 480.0, title_width: float = 0.0) -> str:
+        """The whole DOT text: the graph's attributes, its label (the title, about
+        ``title_width`` points wide, and the legend), then the nodes and clusters drawn so
+        far, then the edges."""
         th = self.th
-        label = self.title_label(title, legend_width)
+        label = self.title_label(title, legend_width, title_width)
         head = Writer()
         head.line("digraph inception {")
         head.depth = 1
@@ -141,13 +142,23 @@ class Draw:
             body.extend(w.lines)
         return "\n".join([*head.lines, *body, "}"]) + "\n"
 
-    def title_label(self, title: str, legend_width: float) -> str:
-        """The graph label: the title (already HTML) over the legend's rows of chips."""
-        rows = [f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="{TITLE_SIZE}">{title}</FONT></TD></TR>']
+    def title_label(self, title: str, legend_width: float, title_width: float) -> str:
+        """The graph label: the title (already HTML) over the legend's rows of chips. Graphviz
+        spreads a table's cells over the width it is given, so where the title is wider than
+        the legend an empty cell beside the legend takes up the difference."""
         table = self.legend_table(legend_width)
+        filler = title_width - self.legend_width(legend_width) if table else 0.0
+        span = ' COLSPAN="2"' if filler > 4 else ""
+        rows = [f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"{span}><FONT POINT-SIZE="{TITLE_SIZE}">{title}</FONT></TD></TR>']
         if table:
-            rows.append(f'<TR><TD ALIGN="LEFT">{table}</TD></TR>')
+            pad = f'<TD WIDTH="{round(filler)}"></TD>' if span else ""
+            rows.append(f'<TR><TD ALIGN="LEFT">{table}</TD>{pad}</TR>')
         return '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>"
+
+    def legend_width(self, width: float) -> float:
+        """About how wide the legend's widest row is, in points."""
+        head = text_width(self.legend_title() + ":", SMALL_SIZE, True) + 8
+        return max((head + sum(self._chip_width(label) for label, _ in row) for row in self.legend_rows(width)), default=0.0)
 
     def legend_title(self) -> str:
         if self.heat is None:
@@ -196,7 +207,7 @@ class Draw:
                     f'<TD ALIGN="LEFT"><FONT POINT-SIZE="{SMALL_SIZE}">{html(label)}</FONT></TD>'
                 )
             out.append("<TR>" + "".join(cells) + "</TR>")
-        return '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">' + "".join(out) + "</TABLE>"
+        return '<TABLE ALIGN="LEFT" BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">' + "".join(out) + "</TABLE>"
 
     def title_extent(self, title_lines: list[str], width: float) -> Extent:
         """The graph label's size: width as ``across``, height as ``along``."""

@@ -34,7 +34,7 @@ from .model import (
     widths_text,
 )
 from .palette import KIND_COLORS, KIND_LEGEND, NO_WEIGHTS, viridis
-from .text import FONT_SIZE, SMALL_SIZE, Html, Words, Writer, html, text_width, wrap
+from .text import FONT_SIZE, SMALL_SIZE, TITLE_SIZE, Html, Words, Writer, html, text_width, wrap
 
 LEVELS = ("stages", "blocks", "layers")
 
@@ -187,7 +187,8 @@ class Network(Draw):
         self.aux_heads()
         with self.w.sub(rank="same"):
             self.w.line(" -> ".join(tops) + " [style=invis];" if len(tops) > 1 else f"{tops[0]};")
-        return self.finish(title, p.ratio, legend_width=max(300.0, p.width - 2 * layout.PAD))
+        title_width = max(text_width(x, TITLE_SIZE) for x in title_lines)
+        return self.finish(title, p.ratio, legend_width=max(300.0, p.width - 2 * layout.PAD), title_width=title_width)
 
     def title(self) -> tuple[list[str], str]:
         net = self.a.network
@@ -245,22 +246,20 @@ class Network(Draw):
                     fontcolor=self.th.muted,
                     fontsize=FONT_SIZE,
                 ):
-                    for u in run:
+                    # the edge into the cluster runs to its first node: keep that node clear
+                    # of the cluster's title, which sits above it on the left, with a spacer
+                    strut = self.strut(text, self.first_across(run[0]))
+                    spacer = (f"w{st.index}_{k}", strut) if strut > 0 else None
+                    for n, u in enumerate(run):
                         if u.open:
-                            src = self.open_block(u.item, src).out
+                            src = self.open_block(u.item, src, spacer if n == 0 else None).out
                         else:
                             src = self.item(u, src)
+                            if n == 0 and spacer:
+                                self.spacer(*spacer, self.node_of(u))
                         self.block_exits[u.item.name] = src
                         for x in u.run:
                             self.block_exits[x.name] = src
-                    first = f"t{run[0].item.start}" if run[0].open else self.node_of(run[0])
-                    strut = self.strut(text, self.first_across(run[0]))
-                    if strut > 0:
-                        # the edge into the cluster runs to its first node: keep that node
-                        # clear of the cluster's title, which sits above it on the left
-                        self.w.node(f"w{st.index}_{k}", shape="box", style="invis", label="", width=round(strut / 72, 3), height=0.02, fixedsize=True)
-                        with self.w.sub(rank="same"):
-                            self.w.line(f"w{st.index}_{k} -> {first} [style=invis];")
             self.exits[st.index] = src
             i = j
         return src
@@ -363,7 +362,14 @@ class Network(Draw):
         self.edge(src, node_id)
         return Out(node_id, g.in_shape, g.out_shape)
 
-    def open_block(self, it: Item, src: Out) -> OpenBlock:
+    def spacer(self, node_id: str, width: float, beside: str) -> None:
+        """An invisible node ``width`` points wide on the left of ``beside``, in its rank
+        (written in ``beside``'s own cluster: a rank constraint across clusters moves nodes)."""
+        self.w.node(node_id, shape="box", style="invis", label="", width=round(width / 72, 3), height=0.02, fixedsize=True)
+        with self.w.sub(rank="same"):
+            self.w.line(f"{node_id} -> {beside} [style=invis];")
+
+    def open_block(self, it: Item, src: Out, spacer: tuple[str, float] | None = None) -> OpenBlock:
         """A block layer by layer in its cluster. Its title is a node where the input enters
         (not the cluster's label), so no edge into the block crosses the title."""
         g = it.group
@@ -384,6 +390,8 @@ class Network(Draw):
             self.text_node(title_id, lines, (4.0, 2.0), shape="box", style="rounded", color=color,
                            tooltip=f"{it.name} ({kind_text(it.block, self.tr)}): {shape_str(g.in_shape)} → {shape_str(g.out_shape)}, {g.params:,} params, {g.macs:,} MACs")
             self.edge(src, title_id)
+            if spacer:
+                self.spacer(*spacer, title_id)
             drawer = BlockDrawer(self, it, self.m.index)
             out = drawer.draw(Out(title_id, g.in_shape, g.in_shape))
         return OpenBlock(drawer, out)
