@@ -18,7 +18,7 @@ from googlenet import analyze, report
 from googlenet.render import ORIENTATIONS, SCALES, GraphvizMissing, RenderError, block_dot, find_dot, legend, render, to_dot
 from googlenet.spec import Network, SpecError
 
-ORIENTATION_LABELS = {"tb": "Top-down", "bt": "Bottom-up (the book's)", "lr": "Left to right"}
+ORIENTATION_LABELS = {"tb": "Top-down", "bt": "Bottom-up", "lr": "Left-right"}
 MIMES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "dot": "text/vnd.graphviz"}
 ICONS = {"png": ":material/image:", "svg": ":material/polyline:", "pdf": ":material/picture_as_pdf:"}
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -38,10 +38,10 @@ class FigureOptions:
 
 def figure_options(prefix: str = "main", default_orientation: str = "tb") -> FigureOptions:
     """One row of export controls; returns what they are set to."""
-    cols = st.columns([4, 2, 2, 2, 2, 2])
+    cols = st.columns([5, 3, 2, 2, 2, 2])
     orientation = cols[0].segmented_control(
         "Orientation", ORIENTATIONS, default=default_orientation, required=True, key=f"{prefix}_fig_orientation",
-        format_func=ORIENTATION_LABELS.get,
+        format_func=ORIENTATION_LABELS.get, help="Bottom-up puts the input at the bottom, as the book's figures do",
     )
     scale = cols[1].segmented_control(
         "PNG scale", SCALES, default=1, required=True, key=f"{prefix}_fig_scale", format_func=lambda s: f"{s}×",
