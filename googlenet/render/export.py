@@ -140,9 +140,11 @@ def fit_dpi(width_pt: float, height_pt: float, dpi: int, pad_pt: float = 28.8) -
             f"the drawing is {w:.0f}×{h:.0f} in; at {dpi} dpi the PNG would exceed Cairo's "
             f"limit of {CAIRO_MAX_SIDE} pixels per side, so it was made at {best} dpi"
         )
-    area = math.sqrt(MAX_PNG_PIXELS / (w * h))
+    area = int(math.sqrt(MAX_PNG_PIXELS / (w * h)))
+    while area > 1 and (math.ceil(w * area) + 1) * (math.ceil(h * area) + 1) > MAX_PNG_PIXELS:
+        area -= 1  # Graphviz rounds each side up
     if area < best:
-        best = int(area)
+        best = area
         notes.append(
             f"the drawing is {w:.0f}×{h:.0f} in; at {dpi} dpi the PNG would exceed "
             f"{MAX_PNG_PIXELS / 1e6:.0f} megapixels, so it was made at {best} dpi"
