@@ -8,7 +8,11 @@ PORT ?= 8501
 REPLICAS ?= $(shell nproc)
 PUBLIC_HOST ?= localhost
 
-GRAPHVIZ := dot:graphviz,fonts-dejavu-core
+# Graphviz draws the diagrams; DejaVu Sans is their Latin font and Noto Sans CJK their
+# Chinese, Japanese and Korean one (a font package has no command: probed by a file it installs).
+GRAPHVIZ := dot:graphviz,fonts-dejavu-core \
+	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core \
+	/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk
 BROWSER := chromium:chromium chromedriver:chromium-driver
 SERVE := nginx:nginx supervisord:supervisor
 

@@ -59,6 +59,36 @@ def measure(presets: list[str] | None = None, repeats: int = 3, dot_repeats: int
     return rows
 
 
+def largest_preset() -> str:
+    """The preset with the most layers: the heaviest drawing a user can ask for by name."""
+    from googlenet import analyze, get_preset, preset_names
+
+    return max(preset_names(), key=lambda n: len(analyze(get_preset(n)).layers))
+
+
+def png_at_scale(name: str, level: str = "layers", scale: int = 2, repeats: int = 3) -> dict:
+    """PNG export at ``scale`` (the whole export: DOT, the layout pass that picks the dpi,
+    the bitmap), as the median of ``repeats`` runs, with the CPU time of `dot` beside it."""
+    import resource
+
+    from googlenet import analyze, get_preset
+    from googlenet.render import render, to_dot
+
+    a = analyze(get_preset(name))
+    png = render(to_dot(a, level), "png", scale=scale)
+    walls, cpus = [], []
+    for _ in range(repeats):
+        gc.collect()
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        render(to_dot(a, level), "png", scale=scale)
+        walls.append(time.perf_counter() - t0)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    return {"preset": name, "level": level, "scale": scale, "s": statistics.median(walls),
+            "dot_cpu_s": statistics.median(cpus), "px": png.size, "dpi": png.dpi, "notes": png.notes}
+
+
 def table(rows: list[dict]) -> str:
     head = "| preset | level | nodes | DOT | to_dot | dot → SVG | dot → PNG | PNG size |\n"
     head += "|---|---|---:|---:|---:|---:|---:|---|\n"

@@ -72,6 +72,11 @@ MESSAGES: dict[str, str] = {
     "stage.unknown": "no stage named {value}; stages: {names}",
     "node.unknown": "nothing is named {value}",
     "expand.unknown": "no stage, block or aux head named {value}; choose one of: {names}",
+    "diagram.too_large": (
+        "the {level} drawing would have {nodes} nodes, more than the {limit} that Graphviz lays out "
+        "in a few seconds; draw the blocks level (runs of equal blocks fold into one node) "
+        "or open one stage or block at a time"
+    ),
     "preset.unknown": "unknown preset {value}; choose one of: {names}",
     "template.unknown": "unknown block kind {value}; known kinds: {names}",
     "template.edited": "{block} was edited structurally, so it has no {field} any more; change its layers instead",

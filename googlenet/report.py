@@ -136,13 +136,22 @@ def _cell(v: object) -> object:
     return v
 
 
-def to_csv(a: Analysis) -> str:
+def to_csv(a: Analysis, lineterminator: str = "\n") -> str:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator=lineterminator)
     w.writeheader()
     for row in csv_rows(a):
         w.writerow({k: _cell(v) for k, v in row.items()})
     return buf.getvalue()
+
+
+def to_csv_bytes(a: Analysis, excel: bool = False) -> bytes:
+    """The CSV as UTF-8 bytes. ``excel``: with a byte-order mark and CRLF line ends, which
+    is how Excel recognises UTF-8 (without the mark it reads the file in the system's code
+    page, and "×" in the shapes, or a Chinese name, comes out garbled)."""
+    if excel:
+        return b"\xef\xbb\xbf" + to_csv(a, "\r\n").encode("utf-8")
+    return to_csv(a).encode("utf-8")
 
 
 def summary(a: Analysis) -> dict:

@@ -17,7 +17,7 @@ from PIL import Image
 
 from googlenet import analyze, get_preset, knobs, preset_names, render
 from googlenet.cli import main
-from googlenet.render import GraphvizMissing, RenderError, block_dot, legend, to_dot
+from googlenet.render import GraphvizMissing, RenderError, block_dot, export, layout, legend, network, palette, text, to_dot
 from googlenet.spec import AdaptiveAvgPool, Block, Branch, Conv, Flatten, Linear, Network, Pool, SpecError, Stage
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -42,7 +42,7 @@ def with_aux(name: str) -> Network:
 
 
 def node_ids(dot: str) -> set[str]:
-    return set(re.findall(r"^\s*([a-z]+\d*) \[", dot, re.M)) - {"graph", "node", "edge"}
+    return set(re.findall(r"^\s*(\w+) \[", dot, re.M)) - {"graph", "node", "edge"}
 
 
 def edges(dot: str) -> list[tuple[str, str, str]]:
@@ -191,8 +191,9 @@ def test_residual_and_split_rows(residual_net):
     a = analyze(residual_net)
     dot = to_dot(a, "layers")
     add = next(i for i, r in enumerate(a.layers) if r.kind == "add")
-    identity = [e for e in edges(dot) if e[1] == f"r{add}" and "identity" in e[2]]
-    assert len(identity) == 1
+    identity = [e for e in edges(dot) if e[1] == f"r{add}" and 'style="dashed"' in e[2]]
+    first = next(i for i, r in enumerate(a.layers) if r.block == a.layers[add].block)
+    assert len(identity) == 1 and identity[0][0] == f"t{first}"  # from the block's input, its title
     split_rows = [r for r in a.layers if ".split" in r.branch]
     assert split_rows and all(f"r{a.layers.index(r)}" in node_ids(dot) for r in split_rows)
     assert "branches ×0.2" in dot
@@ -205,19 +206,22 @@ def test_expanding_one_block_adds_exactly_its_layers(name):
     start = next(i for i, r in enumerate(a.layers) if r.block == g.name)
 
     def ids(dot: str) -> set[str]:
-        return {i for i in node_ids(dot) if not i.startswith(("to", "from"))}  # column connectors
+        return {i for i in node_ids(dot) if re.fullmatch(r"[rbst]\d+", i)}  # not connectors or spacers
 
-    base = ids(to_dot(a, "blocks"))
-    opened = ids(to_dot(a, "blocks", expand=g.name))
-    assert opened - base == {f"r{i}" for i in range(start, start + g.n_layers)}
+    base = ids(to_dot(a, "blocks", fold=False))
+    opened = ids(to_dot(a, "blocks", expand=g.name, fold=False))
+    # its layers, and its title where the input enters
+    assert opened - base == {f"r{i}" for i in range(start, start + g.n_layers)} | {f"t{start}"}
     assert base - opened == {f"b{start}"}
-    assert len(opened) - len(base) == g.n_layers - 1
 
 
 def test_expanding_a_stage_at_stages_level():
     a = analyze(get_preset("d2l"))
-    base = node_ids(to_dot(a, "stages"))
-    opened = node_ids(to_dot(a, "stages", expand="b3"))
+    def ids(dot: str) -> set[str]:
+        return {i for i in node_ids(dot) if re.fullmatch(r"[rbs]\d+", i)}  # not connectors, titles or spacers
+
+    base = ids(to_dot(a, "stages"))
+    opened = ids(to_dot(a, "stages", expand="b3"))
     rows = {f"r{i}" for i, r in enumerate(a.layers) if r.stage == "b3"}
     assert opened - base == rows
     assert base - opened == {"s2"}
@@ -228,7 +232,7 @@ def test_bad_expand_lists_the_valid_names():
     with pytest.raises(SpecError, match="inception4a") as err:
         to_dot(a, "blocks", expand="inception9z")
     assert "b3" in str(err.value)
-    for bad in (dict(level="cells"), dict(color="rainbow"), dict(theme="sepia")):
+    for bad in (dict(level="cells"), dict(color="rainbow"), dict(theme="sepia"), dict(orientation="rl"), dict(fit="21:9"), dict(fold="no"), dict(transparent=1)):
         with pytest.raises(ValueError):
             to_dot(a, **bad)
 
@@ -249,7 +253,7 @@ def test_aux_heads_drawn_only_when_enabled():
 @pytest.mark.parametrize("level", render.LEVELS)
 def test_every_resolution_change_is_drawn(level):
     """Every edge leaving a layer, block or stage that changes the resolution is bold, and
-    one of them is labelled with the new shape."""
+    that node shows its new shape in bold; no edge repeats a shape its node already shows."""
     a = analyze(get_preset("googlenet"))
     shapes = {f"r{i}": (r.in_shape, r.out_shape) for i, r in enumerate(a.layers)}
     shapes.update({f"s{k}": (g.in_shape, g.out_shape) for k, g in enumerate(a.stages)})
@@ -257,9 +261,11 @@ def test_every_resolution_change_is_drawn(level):
         start = next(i for i, r in enumerate(a.layers) if r.block == g.name)
         shapes[f"b{start}"] = (g.in_shape, g.out_shape)
     dot = to_dot(a, level)
+    labels = dict(re.findall(r"^\s*(\w+) \[label=<(.*)>", dot, re.M))
     out_edges: dict[str, list[str]] = {}
     for src, _, attrs in edges(dot):
         out_edges.setdefault(src, []).append(attrs)
+        assert "label" not in attrs or "×" not in attrs, attrs
     checked = 0
     for node, attrs in out_edges.items():
         if node not in shapes:
@@ -267,37 +273,44 @@ def test_every_resolution_change_is_drawn(level):
         i, o = shapes[node]
         if len(i) != len(o) or i[1:] != o[1:]:
             assert all("penwidth=2" in x for x in attrs), node
-            assert any("×".join(map(str, o)) in x for x in attrs), node
+            assert f"<B>{'×'.join(map(str, o))}</B>" in labels[node], node
             checked += 1
     assert checked >= 4
 
 
 def test_wrapping_keeps_columns_balanced():
     a = analyze(get_preset(preset_names()[-1]))
-    units = render._Network(a, "layers", None, "kind", False, "light").units()
-    cols = render._columns(units)
-    assert sum(len(c) for c in cols) == len(units)
-    assert [u for c in cols for u in c] == units
-    if len(cols) > 1:
-        heights = [sum(u.height for u in c) for c in cols]
-        assert max(heights) <= 1.6 * (sum(heights) / len(heights))
+    n = network.Network(a, "layers", None, "kind", False, "light")
+    units = n.units()
+    along = [e.along for e in n.measure(units)]
+    starts = {k for k in range(1, len(units)) if units[k].stage is not units[k - 1].stage}
+    for count in range(2, 7):
+        cuts = layout.split(along, starts, count)
+        cols = layout.pieces(along, cuts)
+        assert len(cols) == count and [x for c in cols for x in c] == along
+        heights = [sum(c) for c in cols]
+        assert max(heights) <= 1.6 * (sum(heights) / len(heights)), (count, heights)
 
 
 # --- legend and colours -------------------------------------------------------------------
 
 
 def contrast(a: str, b: str) -> float:
-    la, lb = sorted((render._luminance(a), render._luminance(b)), reverse=True)
+    la, lb = sorted((palette.luminance(a), palette.luminance(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
 
 
-def test_legend_kinds_follow_the_network(residual_net):
-    d2l = dict(legend("kind", analyze(get_preset("d2l"))))
-    assert {"conv", "max pool", "concat", "Inception block", "linear"} <= set(d2l)
-    assert "residual add" not in d2l and "LRN" not in d2l
-    res = dict(legend("kind", analyze(residual_net)))
-    assert {"residual add", "residual block"} <= set(res)
-    assert len(legend("kind")) == len(render._KIND_LEGEND)
+def test_legend_kinds_follow_the_drawing(residual_net):
+    a = analyze(get_preset("d2l"))
+    blocks, layers = dict(legend("kind", a)), dict(legend("kind", a, "layers"))
+    assert {"conv", "max pool", "Inception block", "linear"} <= set(blocks) and "concat" not in blocks
+    assert {"conv", "max pool", "concat", "linear"} <= set(layers) and "Inception block" not in layers
+    assert "concat" in dict(legend("kind", a, "blocks", expand="inception4a"))
+    assert "residual add" not in layers and "LRN, BatchNorm" not in layers
+    res = analyze(residual_net)
+    assert {"residual add", "concat"} <= set(dict(legend("kind", res, "layers")))
+    assert "residual block" in dict(legend("kind", res, "blocks"))
+    assert len(legend("kind")) == len(palette.KIND_LEGEND)
     with pytest.raises(ValueError):
         legend("rainbow")
 
@@ -315,7 +328,7 @@ def test_heat_legend_is_a_rising_scale(metric):
 
 @pytest.mark.parametrize("theme", render.THEMES)
 def test_text_is_readable_on_every_fill_and_theme(theme):
-    th = render._THEMES[theme]
+    th = palette.THEME_COLORS[theme]
     assert contrast(th.text, th.page) >= 7 and contrast(th.text, th.node) >= 7
     assert contrast(th.muted, th.node) >= 4.5 and contrast(th.line, th.page) >= 3
     fills = [*render.KIND_COLORS.values(), *render.VIRIDIS, render.NO_WEIGHTS]
@@ -353,8 +366,8 @@ def hostile_net() -> Network:
     return replace(net, name=HOSTILE["network"], stages=tuple(stages))
 
 
-def visible(text: str) -> str:
-    return "".join(render._visible(c) if render._bad_char(c) else c for c in text)
+def visible(text_: str) -> str:
+    return "".join(text.visible(c) if text.bad_char(c) else c for c in text_)
 
 
 @needs_dot
@@ -366,15 +379,18 @@ def test_hostile_names_stay_text(hostile_net, level):
     assert b"<script" not in svg.lower()
     assert b"<title>evil</title>" not in svg
     # no name made a node of its own: the SVG has exactly the nodes we wrote
-    assert len(re.findall(rb'class="node"', svg)) == len(node_ids(dot))
+    visible_ids = {i for i in node_ids(dot) if not re.fullmatch(r"w\d+_\d+", i)}  # invisible spacers draw nothing
+    assert len(re.findall(rb'class="node"', svg)) == len(visible_ids)
     texts = svg_texts(svg)
     joined = "\n".join(texts)
     assert HOSTILE["network"] in joined
     if level != "stages":
         assert visible(HOSTILE["stage"]) in texts
-        assert HOSTILE["block1"] in texts and HOSTILE["block2"] in texts
-    if level == "layers":
-        assert visible(HOSTILE["layer"]) in texts and visible(HOSTILE["stem"]) in texts
+        # a block's name stands alone on its node, or begins an opened block's title
+        assert any(t.startswith(HOSTILE["block1"]) for t in texts) and any(t.startswith(HOSTILE["block2"]) for t in texts)
+    if level == "layers":  # a layer's name shares its line with the layer's details
+        assert any(t.startswith(visible(HOSTILE["layer"])) for t in texts)
+        assert any(t.startswith(visible(HOSTILE["stem"])) for t in texts)
         tips = [el.get(f"{XLINK}title") for el in ET.fromstring(svg).iter() if el.get(f"{XLINK}title")]
         assert any(t.startswith(HOSTILE["block1"] + ".branch1.conv:") for t in tips)
         assert any(t.startswith(HOSTILE["block2"] + ".concat:") for t in tips)
@@ -402,7 +418,7 @@ def test_escapes():
 @pytest.mark.parametrize("name", preset_names())
 def test_every_block_name_is_in_the_blocks_svg(name):
     a = analyze(with_aux(name))
-    texts = set(svg_texts(render.render(to_dot(a, "blocks"), "svg")))
+    texts = set(svg_texts(render.render(to_dot(a, "blocks", fold=False), "svg")))
     missing = [g.name for g in a.blocks if g.name not in texts]
     assert not missing
     assert all(x.name in texts for x in a.aux)
@@ -446,7 +462,7 @@ def test_layers_png_is_legible(name):
     assert scale >= render.MIN_LEGIBLE_SCALE
     assert scale * render.SMALL_SIZE >= 9
     assert png.notes == () and png.dpi == render.DEFAULT_DPI
-    assert 0.5 <= h / w <= 4, "wrapping keeps the drawing from becoming a strip"
+    assert layout.ASPECT_LO <= w / h <= layout.ASPECT_HI, "wrapping makes a slide of it, not a strip"
 
 
 @needs_dot
@@ -463,12 +479,12 @@ def test_png_dpi_option():
 @needs_dot
 def test_too_large_png_lowers_dpi_and_says_so(monkeypatch):
     dot = to_dot(analyze(get_preset("d2l")), "layers")
-    monkeypatch.setattr(render, "MAX_PNG_PIXELS", 1_000_000)
+    monkeypatch.setattr(export, "MAX_PNG_PIXELS", 1_000_000)
     png = render.render(dot, "png", dpi=200)
     assert png.dpi < 200 and any("megapixels" in n for n in png.notes)
     assert png.size[0] * png.size[1] <= 1_000_000
-    monkeypatch.setattr(render, "MAX_PNG_PIXELS", 10**9)
-    monkeypatch.setattr(render, "CAIRO_MAX_SIDE", 1500)
+    monkeypatch.setattr(export, "MAX_PNG_PIXELS", 10**9)
+    monkeypatch.setattr(export, "CAIRO_MAX_SIDE", 1500)
     png = render.render(dot, "png", dpi=200)
     assert max(png.size) <= 1500 and any("Cairo" in n for n in png.notes)
     Image.open(io.BytesIO(png)).load()
@@ -506,7 +522,7 @@ def test_dot_missing_is_reported(monkeypatch, tmp_path, capsys):
 
 @needs_dot
 def test_dot_timeout_is_an_error(monkeypatch):
-    monkeypatch.setattr(render, "RENDER_TIMEOUT", 1e-4)
+    monkeypatch.setattr(export, "RENDER_TIMEOUT", 1e-4)
     with pytest.raises(RenderError, match="longer than"):
         render.render(to_dot(analyze(get_preset("d2l")), "layers"), "svg")
 
