@@ -14,5 +14,5 @@ with st.sidebar:
 i18n.keep_in_link()
 
 st.title(_("Exercises"))
-st.caption(_("The exercises of the GoogLeNet chapter of Dive into Deep Learning, answered with this app's numbers: every figure below is computed from the network it names, and each button opens that network on the Architecture page."))
+st.caption(_("The exercises of the GoogLeNet chapter of Dive into Deep Learning, answered with this app's numbers: every figure below is computed from the network it names, and each button opens that network on the Architecture page. MACs are the multiply-accumulates of conv and linear layers; FLOPs = 2 × MACs."))
 exercises.page()

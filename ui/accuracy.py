@@ -61,9 +61,9 @@ def figure(family: list[tuple[str, Analysis]], current: Analysis | None = None, 
         "textposition": "top center" if i % 2 == 0 else "bottom center",
         "marker": {"size": [a.totals.params], "sizemode": "area", "sizeref": 2 * biggest / 60**2, "sizemin": 4,
                    "color": PALETTE[i % len(PALETTE)], "opacity": 0.8},
-        "hovertemplate": _text(_("{preset}<br>top-1 {top1}%<br>{macs} MACs, {params} params<br>{source}: {where}").format(
-            preset=p.preset, top1=f"{p.top1:.3g}", macs=si(a.totals.macs), params=si(a.totals.params), source=p.source,
-            where=where(p))) + "<extra></extra>",
+        "hovertemplate": _("{preset}<br>top-1 {top1}%<br>{macs} MACs, {params} params<br>{source}: {where}").format(
+            preset=_text(p.preset), top1=f"{p.top1:.3g}", macs=si(a.totals.macs), params=si(a.totals.params),
+            source=_text(p.source), where=_text(where(p))) + "<extra></extra>",
     } for i, (p, a) in enumerate(pts)]
     layout = {}
     if current is not None:

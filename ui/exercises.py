@@ -368,7 +368,7 @@ def _one_by_one_share(t: ex.Traffic) -> float:
 def computation_table(traffics) -> pd.DataFrame:
     cols = [f"{t.name} {shape_str(t.input)}" for t in traffics]
     rows = [
-        (_("MACs"), [count(t.macs) for t in traffics]),
+        (_("MACs (multiply-accumulates)"), [count(t.macs) for t in traffics]),
         (_("FLOPs (2 × MACs)"), [count(t.flops) for t in traffics]),
         (_("Weight bytes (4 × params)"), [mb(t.weights_bytes) for t in traffics]),
         (_("of which fully connected"), [mb(t.linear_weights_bytes) for t in traffics]),
