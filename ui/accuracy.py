@@ -69,7 +69,7 @@ def figure(family: list[tuple[str, Analysis]], current: Analysis | None = None, 
     if current is not None:
         x = current.totals.macs
         data.append({
-            "type": "scatter", "mode": "lines", "x": [x, x], "y": [60, 85], "showlegend": True,
+            "type": "scatter", "mode": "lines", "x": [x, x], "y": [65, 85], "showlegend": True,
             "name": _text(_("your design: {name}, {macs} MACs").format(name=current_name, macs=si(x))),
             "line": {"color": PALETTE[3], "dash": "dash"}, "hoverinfo": "name",
         })
@@ -77,8 +77,9 @@ def figure(family: list[tuple[str, Analysis]], current: Analysis | None = None, 
     lo, hi = math.log10(min(macs)) - 0.15, math.log10(max(macs)) + 0.15
     return _figure(
         data, _("Published ImageNet top-1 against MACs (bubble area: params)"), height=440,
-        xaxis={"title": {"text": _("MACs per image, at the network's own input (log scale)")}, "type": "log", "range": [lo, hi]},
-        yaxis={"title": {"text": _("top-1 accuracy (%)")}, "range": [65, 83]},
+        xaxis={"title": {"text": _("MACs per image, at the network's own input (log scale)")}, "type": "log", "range": [lo, hi],
+               "exponentformat": "SI"},
+        yaxis={"title": {"text": _("top-1 accuracy (%)")}, "range": [65, 85]},
         **layout,
     )
 

@@ -110,7 +110,8 @@ def open_design(net: Network) -> None:
 
 
 def open_button(label: str, net: Network, key: str) -> None:
-    if st.button(label, key=f"ex_open_{key}", icon=":material/open_in_new:"):
+    """A button named after the design it opens; its tooltip says where."""
+    if st.button(label, key=f"ex_open_{key}", icon=":material/open_in_new:", help=open_label(label)):
         open_design(net)
 
 
@@ -128,6 +129,11 @@ def card_head(number: int, e: Exercise) -> None:
     st.subheader(f"{number}. {_(TITLE[e.key])}")
     st.caption(edition(e))
     st.markdown("> " + _(QUESTION[e.key]))
+
+
+def rows_height(n: int) -> int:
+    """A table's height in pixels that shows all of its ``n`` rows and the header."""
+    return 35 * (n + 1) + 3
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
@@ -153,8 +159,18 @@ def answers():
 # --- 1. the family's iterations ------------------------------------------------------------------------
 
 
+def changed_text(changed: tuple[str, ...], n_blocks: int) -> str:
+    if not changed:
+        return "—"
+    if len(changed) == n_blocks:
+        return _("all {n}").format(n=n_blocks)
+    return ", ".join(changed)
+
+
 def iterations_table(variants) -> pd.DataFrame:
-    base = next(v for v in variants if v.key == "label_smoothing").cost
+    lecture = next(v for v in variants if v.key == "label_smoothing")
+    base = lecture.cost
+    n_blocks = len(lecture.network.blocks())
     rows = [{
         _("Design"): variant_name("original"), _("Blocks changed"): "—",
         _("Params"): count(base.params), _("Params change"): "0", _("MACs"): count(base.macs), _("MACs change"): "0",
@@ -162,7 +178,7 @@ def iterations_table(variants) -> pd.DataFrame:
     for v in variants:
         rows.append({
             _("Design"): _(VARIANT[v.key]),
-            _("Blocks changed"): ", ".join(v.changed) if v.changed else "—",
+            _("Blocks changed"): changed_text(v.changed, n_blocks),
             _("Params"): count(v.cost.params), _("Params change"): signed(v.cost.params - base.params),
             _("MACs"): count(v.cost.macs), _("MACs change"): signed(v.cost.macs - base.macs),
         })
@@ -186,22 +202,26 @@ def card_iterations(number: int, e: Exercise) -> None:
     st.markdown("**" + subquestion("a") + "**")
     st.markdown(_("BatchNorm after every conv, in the stem and in all {blocks} blocks: {params} params, because each BatchNorm layer learns a scale and a shift per channel; the MACs stay {macs}, since only conv and linear layers' multiply-accumulates are counted.").format(
         blocks=len(bn.changed), params=signed(bn.cost.params - base.cost.params), macs=count(bn.cost.macs)))
+    open_button(variant_name("batchnorm"), bn.network, "iterations_batchnorm")
     st.markdown("**" + subquestion("b") + "**")
     st.markdown(_("Each 5×5 conv as two 3×3 convs (Inception-v2, BN-Inception) covers the same 5×5 window: {p5} params and {m5} MACs here, because the first 3×3 already makes the 5×5's output channels. Each n×n conv as a 1×n then an n×1 conv (Inception-v3) covers the same window with fewer weights: {pn} params and {mn} MACs.").format(
         p5=signed(f5.cost.params - base.cost.params), m5=signed(f5.cost.macs - base.cost.macs),
         pn=signed(fn.cost.params - base.cost.params), mn=signed(fn.cost.macs - base.cost.macs)))
+    left, right = st.columns(2)
+    with left:
+        open_button(variant_name("factorize_5x5"), f5.network, "iterations_factorize_5x5")
+    with right:
+        open_button(variant_name("factorize_nxn"), fn.network, "iterations_factorize_nxn")
     st.markdown("**" + subquestion("c") + "**")
     classes = base.network.classes
     true, other = smoothed_targets(classes)
     st.markdown(_("Label smoothing changes the loss, not the architecture: with ε = {eps} and {k} classes the target is {true} for the true class and {other} for each other class instead of 1 and 0. The network is the lecture's, so its cost is unchanged: {params} params, {macs} MACs.").format(
         eps=SMOOTHING, k=classes, true=f"{true:g}", other=f"{other:g}", params=count(base.cost.params), macs=count(base.cost.macs)))
+    open_button(variant_name("original"), base.network, "iterations_label_smoothing")
     st.markdown("**" + subquestion("d") + "**")
-    st.markdown(_("Residual connections on the blocks whose output has as many channels as their input ({blocks}): a 1×1 convolution projects the concatenated branches back to that width, the result is added to the block's input, then ReLU. That adds {params} params and {macs} MACs; no other layer's shape changes.").format(
+    st.markdown(_("Residual connections on the blocks whose output has as many channels as their input ({blocks}): a 1×1 convolution projects the concatenated branches back to that width, the result is added to the block's input, then ReLU. The change: {params} params and {macs} MACs; no other layer's shape changes.").format(
         blocks=", ".join(res.changed), params=signed(res.cost.params - base.cost.params), macs=signed(res.cost.macs - base.cost.macs)))
-    cols = st.columns(len(variants))
-    for col, v in zip(cols, variants):
-        with col:
-            open_button(open_label(_(VARIANT[v.key])), v.network, f"iterations_{v.key}")
+    open_button(variant_name("residual"), res.network, "iterations_residual")
 
 
 # --- 2. the smallest image ---------------------------------------------------------------------------------
@@ -231,11 +251,11 @@ def card_min_size(number: int, e: Exercise) -> None:
     lecture = answers()["lecture_downsamplers"]
     card_head(number, e)
     st.markdown(_("Every preset, analysed at every size: the smallest input that works, and the layer that fails first one pixel below it (an empty output, or branches that no longer agree)."))
-    st.dataframe(min_size_table(sizes), hide_index=True, width="stretch", key="ex_min_size_table")
+    st.dataframe(min_size_table(sizes), hide_index=True, width="stretch", height=rows_height(len(sizes)), key="ex_min_size_table")
     by = {m.preset: m for m in sizes}
     if by[ex.LECTURE].any_size:
         st.markdown(_("The lecture's network runs at any size, down to 1×1: each of its {n} downsampling layers ({layers}) pads so that its output is ⌈n / stride⌉, at least one pixel for every n ≥ 1, and the global average pool takes whatever is left.").format(
-            n=len(lecture), layers=", ".join(f"{d.name} {d.label}" for d in lecture)))
+            n=len(lecture), layers=", ".join(f"{d.name} ({d.label})" for d in lecture)))
     paper = by.get("googlenet")
     cause = getattr(paper.error, "cause", None) if paper is not None else None
     if cause is not None and cause.code == "layer.empty_output":
@@ -259,7 +279,7 @@ def card_min_size(number: int, e: Exercise) -> None:
         small = state.with_input(state.from_preset(choice), (net.input[0], *m.smallest)).network()
         with right:
             st.write("")
-            open_button(open_label(_("{preset} at {size}").format(preset=choice, size=shape_str(m.smallest))), small, "min_size")
+            open_button(_("{preset} at {size}").format(preset=choice, size=shape_str(m.smallest)), small, "min_size")
 
 
 # --- 3. a variant for 28×28 ----------------------------------------------------------------------------------
@@ -306,12 +326,13 @@ def card_mnist(number: int, e: Exercise) -> None:
     st.markdown(_("The variant has {vp} params against the original's {op} (the 3×3 stem conv has fewer weights than the 7×7) and {vm} MACs against {om}: its blocks work on more pixels. The last feature map's receptive field is {vrf} pixels in the variant and {orf} in the original; both read the whole image.").format(
         vp=count(cost["v"].params), op=count(cost["o"].params), vm=count(cost["v"].macs), om=count(cost["o"].macs),
         vrf=last[2].receptive_field[0], orf=last[0].receptive_field[0]))
-    st.dataframe(mnist_table(m), hide_index=True, width="stretch", key="ex_mnist_table")
+    table = mnist_table(m)
+    st.dataframe(table, hide_index=True, width="stretch", height=rows_height(len(table)), key="ex_mnist_table")
     left, right = st.columns(2)
     with left:
-        open_button(open_label(_("the 28×28 variant")), m.variant.network, "mnist_variant")
+        open_button(_("the 28×28 variant"), m.variant.network, "mnist_variant")
     with right:
-        open_button(open_label(_("the unchanged network at 28×28")), m.as_is.network, "mnist_as_is")
+        open_button(_("the unchanged network at 28×28"), m.as_is.network, "mnist_as_is")
 
 
 # --- 4. where the parameters are ------------------------------------------------------------------------------
@@ -355,7 +376,7 @@ def card_params(number: int, e: Exercise) -> None:
         nr_m=count(no_red.totals.macs), g=count(g.params), g_m=count(g.analysis.totals.macs)))
     for col, s in zip(st.columns(len(sites)), sites):
         with col:
-            open_button(open_label(s.preset), s.analysis.network, f"params_{s.preset}")
+            open_button(s.preset, s.analysis.network, f"params_{s.preset}")
 
 
 # --- 5. computation ------------------------------------------------------------------------------------------
@@ -421,9 +442,9 @@ def card_computation(number: int, e: Exercise) -> None:
         st.markdown("- " + p)
     left, right = st.columns(2)
     with left:
-        open_button(open_label(_("GoogLeNet at 224×224")), state.with_input(state.from_preset(ex.LECTURE), big.input).network(), "computation_googlenet")
+        open_button(_("GoogLeNet at 224×224"), state.with_input(state.from_preset(ex.LECTURE), big.input).network(), "computation_googlenet")
     with right:
-        open_button(open_label("d2l-alexnet"), get_preset(ex.ALEXNET), "computation_alexnet")
+        open_button("d2l-alexnet", get_preset(ex.ALEXNET), "computation_alexnet")
 
 
 CARDS = {
