@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from . import edit, rewrites
 from .analysis import Analysis, Node, analyze, smallest_input
-from .errors import InputTooSmall, SpecError
+from .errors import SpecError
 from .layers import BYTES_PER_ELEMENT
 from .presets import PRESETS, get_preset
 from .spec import Network
@@ -177,6 +177,32 @@ def downsamplers(a: Analysis) -> tuple[Downsampler, ...]:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """A refusal as plain data: the error's code, the layer that fails first, and its cause's
+    code and values (``layer.empty_output`` with ``name``, ``what``, ``out``, ``size``). Answers
+    are shared by every session, so they hold no exception objects."""
+
+    code: str
+    layer: str | None
+    cause_code: str | None = None
+    cause: tuple[tuple[str, str], ...] = ()
+
+    def value(self, name: str) -> str | None:
+        return dict(self.cause).get(name)
+
+    @property
+    def size(self) -> str | None:
+        """The size the failing layer receives (``6×6``), when the error says."""
+        return self.value("size") if self.cause_code == "layer.empty_output" else None
+
+    @classmethod
+    def of(cls, err: SpecError) -> Failure:
+        cause = getattr(err, "cause", None)
+        values = tuple((k, str(v)) for k, v in cause.values.items()) if isinstance(cause, SpecError) else ()
+        return cls(err.code, getattr(err, "layer", None), cause.code if isinstance(cause, SpecError) else None, values)
+
+
+@dataclass(frozen=True)
 class MinimumSize:
     """Exercise 2 for one network: its default input, the smallest that works, and what the
     analysis says one pixel below it (None when the smallest is 1×1)."""
@@ -185,9 +211,13 @@ class MinimumSize:
     input: tuple[int, int, int]
     smallest: tuple[int, int] | None
     below: tuple[int, int] | None
-    error: SpecError | None
-    layer: str | None  # the layer that fails first there
+    failure: Failure | None
     fixed: tuple[Downsampler, ...]  # the layers that do not round up
+
+    @property
+    def layer(self) -> str | None:
+        """The layer that fails first one pixel below the smallest input."""
+        return self.failure.layer if self.failure else None
 
     @property
     def any_size(self) -> bool:
@@ -198,28 +228,20 @@ def minimum_size(preset: str) -> MinimumSize:
     net = get_preset(preset)
     a = analyze(net)
     least = smallest_input(net)
-    below = err = layer = None
+    below = failure = None
     if least is not None and least != (1, 1):
         below = (max(1, least[0] - 1), max(1, least[1] - 1))
         try:
             analyze(replace(net, input=(net.input[0], *below)))
-        except SpecError as e:
-            err, layer = e, getattr(e, "layer", None)
+        except SpecError as err:
+            failure = Failure.of(err)
     fixed = tuple(d for d in downsamplers(a) if not d.rounds_up)
-    return MinimumSize(preset, tuple(net.input), least, below, err, layer, fixed)
+    return MinimumSize(preset, tuple(net.input), least, below, failure, fixed)
 
 
 def minimum_sizes(presets: tuple[str, ...] | None = None) -> tuple[MinimumSize, ...]:
     """Exercise 2: every preset (or ``presets``)."""
     return tuple(minimum_size(p) for p in (presets or tuple(PRESETS)))
-
-
-def failing_input(err: SpecError | None) -> str | None:
-    """The size the failing layer receives (``6×6``), when the error says."""
-    cause = getattr(err, "cause", None)
-    if isinstance(cause, InputTooSmall):
-        return cause.values.get("size")
-    return None
 
 
 # --- 3. a variant for 28×28 --------------------------------------------------------------------------------

@@ -103,15 +103,15 @@ def test_smallest_input_is_where_pytorch_starts_to_run(preset):
     analyze(at_least)  # works
     assert forward_error(at_least, h, w) is None
     if m.any_size:
-        assert (h, w) == (1, 1) and m.error is None
+        assert (h, w) == (1, 1) and m.failure is None
         return
     with pytest.raises(SpecError) as err:
         analyze(replace(net, input=(net.input[0], h - 1, w - 1)))
-    assert m.below == (h - 1, w - 1) and err.value.layer == m.layer and err.value.code == m.error.code
+    assert m.below == (h - 1, w - 1) and err.value.layer == m.layer and err.value.code == m.failure.code
     refused = forward_error(at_least, h - 1, w - 1)  # the same module, one pixel less
     assert refused is not None
     message, module = refused
-    if m.error.code == "input.too_small":  # PyTorch stops in the layer the card names
+    if m.failure.code == "input.too_small":  # PyTorch stops in the layer the card names
         row = analyze(at_least).node(m.layer).module
         assert module == row or module.startswith(row + "."), (module, m.layer, message)
     else:  # branches that no longer agree: the concat after the block's last leaf
@@ -124,7 +124,7 @@ def test_the_lecture_rounds_up_and_the_paper_does_not():
     assert {d.name for d in lecture} == {"conv1", "maxpool1", "maxpool2", "maxpool3", "maxpool4"}
     paper = ex.minimum_size("googlenet")
     assert paper.layer == "avgpool" and "avgpool" in {d.name for d in paper.fixed}
-    assert ex.failing_input(paper.error) == "6×6"  # 222 → … → 6×6 before a 7×7 window
+    assert paper.failure.size == "6×6"  # 222 → … → 6×6 before a 7×7 window
     # the judge: PyTorch's own output sizes agree with ⌈n / 2⌉ for the lecture's pools
     pool = torch.nn.MaxPool2d(3, 2, padding=1)
     for n in range(1, 40):

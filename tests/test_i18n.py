@@ -136,6 +136,7 @@ def test_the_compiled_catalog_is_the_po():
     for m in catalog():
         if m.id:
             assert i18n.translations("zh").gettext(m.id) == fresh.gettext(m.id) == m.string
+    assert i18n.load("zh").messages == i18n.CATALOGS["zh"].messages  # the .mo, or the .po compiled
 
 
 # --- the core's messages ----------------------------------------------------------------------------

@@ -9,13 +9,14 @@ per process (they depend on the presets only) and shared by every session.
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
 import streamlit as st
 
 from googlenet import exercises as ex
-from googlenet.analysis import shape_str
+from googlenet.analysis import Analysis, shape_str
 from googlenet.exercises import EXERCISES, Exercise
 from googlenet.presets import get_preset
 from googlenet.report import mb
@@ -143,17 +144,22 @@ def frame(rows: list[dict]) -> pd.DataFrame:
 # --- the answers, made once -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Answers:
+    iterations: tuple[ex.Variant, ...]
+    min_size: tuple[ex.MinimumSize, ...]
+    lecture_downsamplers: tuple[ex.Downsampler, ...]
+    mnist: ex.Mnist
+    params: tuple[ex.ParamSites, ...]
+    no_reduces: Analysis
+    computation: tuple[ex.Traffic, ex.Traffic, ex.Traffic]
+
+
 @lru_cache(maxsize=1)
-def answers():
-    return {
-        "iterations": ex.iterations(),
-        "min_size": ex.minimum_sizes(),
-        "lecture_downsamplers": ex.downsamplers(ex.analyze(ex.lecture())),
-        "mnist": ex.mnist(),
-        "params": ex.params_compared(),
-        "no_reduces": ex.without_reduces(),
-        "computation": ex.computation(),
-    }
+def answers() -> Answers:
+    """Every card's numbers (frozen: one copy serves every session)."""
+    return Answers(ex.iterations(), ex.minimum_sizes(), ex.downsamplers(ex.analyze(ex.lecture())), ex.mnist(),
+                   ex.params_compared(), ex.without_reduces(), ex.computation())
 
 
 # --- 1. the family's iterations ------------------------------------------------------------------------
@@ -191,7 +197,7 @@ def smoothed_targets(classes: int, eps: float = SMOOTHING) -> tuple[float, float
 
 
 def card_iterations(number: int, e: Exercise) -> None:
-    variants = answers()["iterations"]
+    variants = answers().iterations
     by = {v.key: v for v in variants}
     base = by["label_smoothing"]
     card_head(number, e)
@@ -237,7 +243,7 @@ def min_size_table(sizes) -> pd.DataFrame:
         else:
             smallest = shape_str(m.smallest)
             fails = m.layer or "—"
-            gets = ex.failing_input(m.error) or "—"
+            gets = m.failure.size or "—"
         rows.append({
             _("Network"): m.preset, _("Default input"): shape_str(m.input), _("Smallest input"): smallest,
             _("Fails first one pixel smaller"): fails, _("Its input there"): gets,
@@ -247,8 +253,8 @@ def min_size_table(sizes) -> pd.DataFrame:
 
 
 def card_min_size(number: int, e: Exercise) -> None:
-    sizes = answers()["min_size"]
-    lecture = answers()["lecture_downsamplers"]
+    sizes = answers().min_size
+    lecture = answers().lecture_downsamplers
     card_head(number, e)
     st.markdown(_("Every preset, analysed at every size: the smallest input that works, and the layer that fails first one pixel below it (an empty output, or branches that no longer agree)."))
     st.dataframe(min_size_table(sizes), hide_index=True, width="stretch", height=rows_height(len(sizes)), key="ex_min_size_table")
@@ -257,17 +263,17 @@ def card_min_size(number: int, e: Exercise) -> None:
         st.markdown(_("The lecture's network runs at any size, down to 1×1: each of its {n} downsampling layers ({layers}) pads so that its output is ⌈n / stride⌉, at least one pixel for every n ≥ 1, and the global average pool takes whatever is left.").format(
             n=len(lecture), layers=", ".join(f"{d.name} ({d.label})" for d in lecture)))
     paper = by.get("googlenet")
-    cause = getattr(paper.error, "cause", None) if paper is not None else None
-    if cause is not None and cause.code == "layer.empty_output":
+    failure = paper.failure if paper is not None else None
+    if failure is not None and failure.size is not None:
         st.markdown(_("The paper's GoogLeNet ends in a fixed {label} average pool ({layer}): from a {below} image it gets {size} and would produce {out}, so {smallest} is the smallest input.").format(
-            label=cause.values["what"], layer=paper.layer, below=shape_str(paper.below), size=cause.values["size"],
-            out=cause.values["out"], smallest=shape_str(paper.smallest)))
-    family = [m for m in sizes if m.preset == "inception-v3" and m.fixed and m.error is not None]
+            label=failure.value("what"), layer=paper.layer, below=shape_str(paper.below), size=failure.size,
+            out=failure.value("out"), smallest=shape_str(paper.smallest)))
+    family = [m for m in sizes if m.preset == "inception-v3" and m.fixed and m.failure is not None]
     for m in family:
         st.markdown(_("The family's later networks use unpadded (valid) convolutions and pools, which do not round up: a 3×3 /2 window needs at least 3 pixels. {preset} has {n} such layers; one pixel below {smallest}, its layer {layer} gets {size} and has nothing left to slide over.").format(
-            preset=m.preset, n=len(m.fixed), smallest=shape_str(m.smallest), layer=m.layer, size=ex.failing_input(m.error) or "—"))
+            preset=m.preset, n=len(m.fixed), smallest=shape_str(m.smallest), layer=m.layer, size=m.failure.size or "—"))
     bn = by.get("inception-bn")
-    if bn is not None and bn.error is not None:
+    if bn is not None and bn.failure is not None:
         st.markdown(_("BN-Inception fails differently: its stride-2 blocks' branches pad differently, so only some sizes make them agree; one pixel below {smallest}, {layer} cannot concatenate its branches.").format(
             smallest=shape_str(bn.smallest), layer=bn.layer))
     left, right = st.columns([2, 3])
@@ -311,7 +317,7 @@ def mnist_table(m) -> pd.DataFrame:
 
 
 def card_mnist(number: int, e: Exercise) -> None:
-    m = answers()["mnist"]
+    m = answers().mnist
     card_head(number, e)
     stages = {r.stage: r for r in m.stages}
     cost = {k: ex.Cost.of(x) for k, x in (("o", m.original), ("a", m.as_is), ("v", m.variant))}
@@ -359,8 +365,8 @@ def params_chart(sites) -> Figure:
 
 
 def card_params(number: int, e: Exercise) -> None:
-    sites = answers()["params"]
-    no_red = answers()["no_reduces"]
+    sites = answers().params
+    no_red = answers().no_reduces
     card_head(number, e)
     st.dataframe(params_table(sites), hide_index=True, width="stretch", key="ex_params_table")
     st.plotly_chart(studio.plotly_figure(params_chart(sites)), key="ex_params_chart")
@@ -418,7 +424,7 @@ def intensity_chart(traffics) -> Figure:
 
 
 def card_computation(number: int, e: Exercise) -> None:
-    small, big, alex = answers()["computation"]
+    small, big, alex = answers().computation
     card_head(number, e)
     st.markdown(_("From the analysis's own counts, batch 1, fp32: the bytes are the weights read once and every layer's output written once; the arithmetic intensity is FLOPs divided by those bytes."))
     st.dataframe(computation_table((small, big, alex)), hide_index=True, width="stretch", key="ex_computation_table")

@@ -3,7 +3,8 @@
 The catalogs are ``locale/<lang>/LC_MESSAGES/messages.po`` (msgid = the English text), managed
 with Babel (``make i18n-extract`` / ``i18n-update`` / ``i18n-compile``); the set-up compiles
 them to ``.mo``. A ``.po`` newer than its ``.mo`` (or a ``.mo`` not built yet) is compiled in
-memory instead, so a fresh clone runs before ``make`` has compiled anything.
+memory instead, so a fresh clone runs before ``make`` has compiled anything. They are read once,
+when this module is imported, into read-only mappings that every session shares.
 
 The session's language is chosen once per session: the link's ``lang=zh`` / ``lang=en`` if it
 has one, else the browser's language (``st.context.locale``, which is ``navigator.language``;
@@ -19,9 +20,10 @@ from __future__ import annotations
 
 import gettext
 import io
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from types import MappingProxyType
+from typing import Callable, Mapping, Sequence
 
 from googlenet.errors import MESSAGES, SpecError
 
@@ -69,16 +71,48 @@ def compile_po(po: Path) -> bytes:
     return out.getvalue()
 
 
-@lru_cache(maxsize=len(LANGUAGES))
-def translations(lang: str) -> gettext.NullTranslations:
-    """The catalog of ``lang`` (English is the msgids themselves)."""
-    if lang == SOURCE or lang not in LANGUAGES:
-        return gettext.NullTranslations()
+@dataclass(frozen=True)
+class Catalog:
+    """One language's translations, read-only: every session shares it."""
+
+    messages: Mapping[str, str]  # msgid → msgstr (a read-only view)
+    plurals: Mapping[tuple[str, int], str]  # (msgid, form) → msgstr
+    plural: Callable[[int], int]  # n → form
+
+    def gettext(self, message: str) -> str:
+        return self.messages.get(message) or message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        found = self.plurals.get((singular, self.plural(n)))
+        return found or (singular if n == 1 else plural)
+
+
+def _english_plural(n: int) -> int:
+    return 0 if n == 1 else 1
+
+
+def load(lang: str) -> Catalog:
+    """The catalog of ``lang`` from its ``.mo`` when that is up to date, else from its ``.po``
+    (English is the msgids themselves)."""
+    if lang == SOURCE:
+        return Catalog(MappingProxyType({}), MappingProxyType({}), _english_plural)
     po, mo = catalog_path(lang), catalog_path(lang, ".mo")
     if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
-        with open(mo, "rb") as f:
-            return gettext.GNUTranslations(f)
-    return gettext.GNUTranslations(io.BytesIO(compile_po(po)))
+        data = mo.read_bytes()
+    else:
+        data = compile_po(po)
+    t = gettext.GNUTranslations(io.BytesIO(data))
+    raw = t._catalog  # noqa: SLF001 - the parsed .mo: str keys for messages, (msgid, n) for plurals
+    messages = {k: v for k, v in raw.items() if isinstance(k, str) and k}
+    plurals = {k: v for k, v in raw.items() if isinstance(k, tuple)}
+    return Catalog(MappingProxyType(messages), MappingProxyType(plurals), t.plural)
+
+
+CATALOGS: Mapping[str, Catalog] = MappingProxyType({lang: load(lang) for lang in LANGUAGES})
+
+
+def translations(lang: str) -> Catalog:
+    return CATALOGS.get(lang, CATALOGS[SOURCE])
 
 
 def gettext_in(lang: str, message: str) -> str:
