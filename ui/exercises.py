@@ -420,7 +420,7 @@ def intensity_chart(traffics) -> Figure:
         })
     return _figure(data, _("Arithmetic intensity of each conv and linear layer (batch 1)"), height=360,
                    xaxis={"title": {"text": _("conv and linear layers, in order")}},
-                   yaxis={"title": {"text": _("FLOPs per byte")}, "type": "log"})
+                   yaxis={"title": {"text": _("FLOPs per byte")}, "type": "log", "dtick": 1})
 
 
 def card_computation(number: int, e: Exercise) -> None:

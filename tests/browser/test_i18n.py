@@ -34,6 +34,17 @@ def lang_in_link(app: App) -> str | None:
     return values[-1] if values else None
 
 
+def painted(app: App) -> None:
+    """Every table and chart drawn (Streamlit paints a table's canvas once it is in view), so
+    the screenshot shows them rather than their placeholders."""
+    for selector in ("[data-testid=stDataFrame] canvas", "[data-testid=stPlotlyChart] .main-svg"):
+        items = app.page.locator(selector)
+        for i in range(items.count()):
+            items.nth(i).scroll_into_view_if_needed()
+            expect(items.nth(i)).to_be_visible()
+    app.page.locator("[data-testid=stMain]").evaluate("main => main.scrollTo(0, 0)")
+
+
 def pick_language(app: App, name: str) -> float:
     button = app.page.locator(f".st-key-{PICKER}").get_by_role("radio", name=name, exact=True)
     return app.rerun(button.click)
@@ -45,12 +56,14 @@ def test_a_chinese_browser_gets_the_exercises_in_chinese_and_can_switch(chinese_
     assert not app.problems(), app.problems()
     expect(app.page.locator("h3", has_text="1. GoogLeNet 的后续版本")).to_be_visible()
     assert lang_in_link(app) is None  # the browser's language: nothing to keep
+    painted(app)
     app.full_screenshot(SCREENSHOTS / "i18n-exercises-zh.png")
 
     timings["language switch, Exercises page (中文 → English)"] = pick_language(app, "English")
     app.page.locator("h1", has_text=exact("Exercises")).first.wait_for()
     assert lang_in_link(app) == "en"
     assert not app.problems(), app.problems()
+    painted(app)
     app.full_screenshot(SCREENSHOTS / "i18n-exercises-en.png")
 
     timings["language switch, Exercises page (English → 中文)"] = pick_language(app, "中文")
@@ -65,12 +78,13 @@ def test_the_family_page_in_chinese_draws_the_accuracy_picture(chinese_app):
     expect(chart).to_be_visible()
     expect(app.page.get_by_text("准确率与运算量", exact=True)).to_be_visible()
     assert not app.problems(), app.problems()
+    painted(app)
     app.full_screenshot(SCREENSHOTS / "i18n-family-zh.png")
 
 
 def test_a_card_opens_its_design_on_the_architecture_page(app):
     app.open(path="/exercises", title="Exercises")
-    button = app.page.locator(".st-key-ex_open_mnist_variant button")
+    button = app.page.locator(".st-key-ex_open_mnist_variant [data-testid^=stBaseButton]").first
     button.scroll_into_view_if_needed()
     app.rerun(button.click)
     app.page.locator("h1", has_text=exact("Inception Studio")).first.wait_for()
