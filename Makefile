@@ -16,7 +16,16 @@ GRAPHVIZ := dot:graphviz,fonts-dejavu-core \
 BROWSER := chromium:chromium chromedriver:chromium-driver
 SERVE := nginx:nginx supervisord:supervisor
 
-.PHONY: run serve test test-fast bench setup system-graphviz system-browser system-serve clean
+# The interface's translations: Babel extracts the English strings into locale/messages.pot,
+# merges them into each language's .po (translated by hand, committed), and compiles the .mo
+# files the app reads (built here, not committed).
+LOCALES := zh
+POT := locale/messages.pot
+PO := $(foreach l,$(LOCALES),locale/$(l)/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+PYBABEL := $(VENV)/bin/pybabel
+
+.PHONY: run serve test test-fast bench setup system-graphviz system-browser system-serve clean i18n-extract i18n-update i18n-compile
 
 # Reinstall only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -24,7 +33,20 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-setup: $(STAMP) system-graphviz
+setup: $(STAMP) system-graphviz i18n-compile
+
+i18n-extract: $(STAMP)
+	PYTHONPATH=. $(PYBABEL) -q extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
+		--project="Inception Studio" -o $(POT) .
+
+# New strings arrive untranslated (and near-matches fuzzy): translate them, then clear the flag.
+i18n-update: i18n-extract
+	$(PYBABEL) -q update -i $(POT) -d locale -D messages -w 100 --ignore-obsolete --ignore-pot-creation-date
+
+i18n-compile: $(MO)
+
+locale/%/LC_MESSAGES/messages.mo: locale/%/LC_MESSAGES/messages.po $(STAMP)
+	$(PYBABEL) -q compile -i $< -o $@
 
 system-graphviz:
 	@scripts/system-packages.sh $(GRAPHVIZ)
@@ -55,4 +77,4 @@ bench: setup system-browser system-serve
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .hypothesis
+	rm -rf $(VENV) build .pytest_cache .hypothesis $(MO)

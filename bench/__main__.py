@@ -23,6 +23,7 @@ SECTIONS = (
     (7, "memory", True),
     (8, "wsload", False),
     (9, "serve", False),
+    (10, "language", False),
 )
 
 

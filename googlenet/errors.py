@@ -152,7 +152,7 @@ class SpecError(ValueError):
     ``values`` the values its message is filled with.
     """
 
-    def __init__(self, field: str, code: str, **values: Any):
+    def __init__(self, field: str, code: str, /, **values: Any):
         self.field = field
         self.code = code
         self.values = values

@@ -1,0 +1,92 @@
+"""The Chinese interface in a real browser: a browser whose language is Chinese gets the
+Exercises and Family pages in Chinese on its first visit, the picker switches to English and
+back (and the address bar keeps the choice), and a card's button opens its design on the
+Architecture page. Screenshots of both languages land in build/screenshots/."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from ui.i18n import PARAM, PICKER
+
+from .driver import SCREENSHOTS, VIEWPORT, App, exact
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def chinese_app(server, browser):
+    """A tab of a browser whose language is Chinese (Playwright's locale sets both
+    ``navigator.language`` and ``Accept-Language``; Chromium's ``--lang`` does not reach a
+    Playwright context)."""
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    try:
+        yield App(context.new_page(), server.url)
+    finally:
+        context.close()
+
+
+def lang_in_link(app: App) -> str | None:
+    values = parse_qs(urlsplit(app.page.url).query).get(PARAM)
+    return values[-1] if values else None
+
+
+def painted(app: App) -> None:
+    """Every table and chart drawn (Streamlit paints a table's canvas once it is in view), so
+    the screenshot shows them rather than their placeholders."""
+    for selector in ("[data-testid=stDataFrame] canvas", "[data-testid=stPlotlyChart] .main-svg"):
+        items = app.page.locator(selector)
+        for i in range(items.count()):
+            items.nth(i).scroll_into_view_if_needed()
+            expect(items.nth(i)).to_be_visible()
+    app.page.locator("[data-testid=stMain]").evaluate("main => main.scrollTo(0, 0)")
+
+
+def pick_language(app: App, name: str) -> float:
+    button = app.page.locator(f".st-key-{PICKER}").get_by_role("radio", name=name, exact=True)
+    return app.rerun(button.click)
+
+
+def test_a_chinese_browser_gets_the_exercises_in_chinese_and_can_switch(chinese_app, timings):
+    app = chinese_app
+    app.open(path="/exercises", title="练习")
+    assert not app.problems(), app.problems()
+    expect(app.page.locator("h3", has_text="1. GoogLeNet 的后续版本")).to_be_visible()
+    assert lang_in_link(app) is None  # the browser's language: nothing to keep
+    painted(app)
+    app.full_screenshot(SCREENSHOTS / "i18n-exercises-zh.png")
+
+    timings["language switch, Exercises page (中文 → English)"] = pick_language(app, "English")
+    app.page.locator("h1", has_text=exact("Exercises")).first.wait_for()
+    assert lang_in_link(app) == "en"
+    assert not app.problems(), app.problems()
+    painted(app)
+    app.full_screenshot(SCREENSHOTS / "i18n-exercises-en.png")
+
+    timings["language switch, Exercises page (English → 中文)"] = pick_language(app, "中文")
+    app.page.locator("h1", has_text=exact("练习")).first.wait_for()
+    assert lang_in_link(app) == "zh"
+
+
+def test_the_family_page_in_chinese_draws_the_accuracy_picture(chinese_app):
+    app = chinese_app
+    app.open(path="/family", title="家族")
+    chart = app.page.locator(".st-key-family_accuracy, [data-testid=stPlotlyChart]").filter(has_text="top-1").first
+    expect(chart).to_be_visible()
+    expect(app.page.get_by_text("准确率与运算量", exact=True)).to_be_visible()
+    assert not app.problems(), app.problems()
+    painted(app)
+    app.full_screenshot(SCREENSHOTS / "i18n-family-zh.png")
+
+
+def test_a_card_opens_its_design_on_the_architecture_page(app):
+    app.open(path="/exercises", title="Exercises")
+    button = app.page.locator(".st-key-ex_open_mnist_variant [data-testid^=stBaseButton]").first
+    button.scroll_into_view_if_needed()
+    app.rerun(button.click)
+    app.page.locator("h1", has_text=exact("Inception Studio")).first.wait_for()
+    app.wait_drawn(containing="64×28×28")
+    assert not app.problems(), app.problems()

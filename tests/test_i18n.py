@@ -1,0 +1,348 @@
+"""The Chinese interface: the catalogs are complete (no untranslated or fuzzy entry, the same
+placeholders, every marked string in them), the core's messages translate by code and values,
+the session's language comes from the link or the browser and the picker changes it, and the
+translated pages show no English word outside the names and units that stay as they are.
+
+The rule for a Chinese page (GLOSSARY.md, "What stays as it is"): every run of ASCII letters it
+shows must be
+* a name from the core — a preset, a stage, block or layer key or name, a layer kind or the
+  words of a layer label (``conv 3×3 /2``) — of any preset or any design the pages show;
+* an identifier: a word with a digit, an underscore or a dot in it (``inception3a``,
+  ``Mixed_5b``, ``fc1``, ``IMAGENET1K_V1``);
+* a single letter (the exercises' parts, ``n``, ``k``);
+* a name or unit in ``STAY`` (networks, libraries, authors, data sets, MACs, FLOPs, MB, …);
+* part of a cited file's path (``results/results-imagenet.csv``);
+* or an English gloss in full-width brackets right after a Chinese term, as the book writes
+  them: 标签平滑（label smoothing）.
+Anything else is a string that reached the page untranslated.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import string
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from streamlit.testing.v1 import AppTest
+
+from googlenet import analyze, config
+from googlenet import exercises as ex
+from googlenet.errors import MESSAGES, SpecError
+from googlenet.presets import PRESETS, get_preset
+from ui import i18n
+
+from .test_app import APP, TIMEOUT
+
+ROOT = Path(__file__).resolve().parent.parent
+PO = i18n.catalog_path("zh")
+POT = i18n.LOCALE_DIR / "messages.pot"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+STAY = {
+    # networks, blocks, libraries, data sets, people
+    "GoogLeNet", "AlexNet", "VGG", "NiN", "ResNet", "Inception", "BN", "LeNet", "DenseNet", "ImageNet",
+    "Fashion", "MNIST", "PyTorch", "torchvision", "timm", "arXiv", "Ioffe", "Szegedy", "ReLU", "BatchNorm",
+    "English",  # the picker names each language in its own
+    # units and metrics
+    "MACs", "FLOPs", "MB", "M", "G", "k", "ms", "fp32", "top", "DRAM", "acc",
+    # formats and values a message quotes
+    "JSON", "Python", "Unicode", "true", "false",
+}
+PATH = re.compile(r"\S*/\S*\.\w+")  # a cited file: results/results-imagenet.csv
+GLOSS = re.compile(r"（[\x20-\x7e]+?）")
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.@\-]*[A-Za-z0-9]|[A-Za-z]")
+
+
+def _names() -> set[str]:
+    """Every name the core gives the presets and the exercises' designs."""
+    nets = [get_preset(p) for p in PRESETS] + [v.network for v in ex.iterations()] + [ex.mnist_variant(),
+                                                                                      ex.without_reduces().network]
+    names = set(PRESETS)
+    for net in nets:
+        a = analyze(net)
+        names.add(net.name)
+        for n in a.root.walk():
+            names.update({n.key, n.name, n.kind, n.stage, n.block})
+            names.update(re.split(r"[ .]", n.key))
+            if n.is_leaf and n.layer is not None:
+                names.update(n.label.split())
+    return {x for x in names if x}
+
+
+NAMES = _names()
+
+
+def english_words(text: str) -> list[str]:
+    """The ASCII words of ``text`` that the rule above does not let through."""
+    text = PATH.sub(" ", GLOSS.sub(" ", html.unescape(re.sub(r"<[^>]+>", " ", text))))
+    out = []
+    for w in WORD.findall(text):
+        if w in NAMES or w in STAY or len(w) == 1 or re.search(r"[0-9_.]", w):
+            continue
+        if "-" in w and all(part in NAMES or part in STAY or re.search(r"[0-9]", part) for part in w.split("-")):
+            continue  # Fashion-MNIST, top-1, d2l-alexnet
+        out.append(w)
+    return out
+
+
+# --- the catalogs -------------------------------------------------------------------------------
+
+
+def catalog(path: Path = PO):
+    with open(path, "rb") as f:
+        return read_po(f)
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_the_catalog_has_no_untranslated_or_fuzzy_entry():
+    cat = catalog()
+    entries = [m for m in cat if m.id]
+    assert len(entries) > 150
+    assert not [m.id for m in entries if not m.string], "untranslated"
+    assert not [m.id for m in entries if m.fuzzy], "fuzzy"
+    assert not cat.obsolete
+    for m in entries:
+        assert fields(m.id) == fields(m.string), m.id
+        assert CJK.search(m.string) or m.id == m.string, m.id  # a translation, or a term that stays
+
+
+def test_every_marked_string_is_in_the_catalog():
+    """What `make i18n-extract` finds in the code now is what the .pot and the .po hold."""
+    with open(ROOT / "babel.cfg") as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    found = {msg for _, _, msg, _, _ in extract_from_dir(str(ROOT), method_map, options_map, keywords={"_": None, "N_": None, "ngettext": (1, 2)})}
+    found = {m if isinstance(m, str) else m[0] for m in found}
+    assert found == {m.id for m in catalog(POT) if m.id}
+    assert found == {m.id for m in catalog() if m.id}
+    assert set(MESSAGES.values()) <= found and set(i18n.VALUE_WORDS) <= found
+
+
+def test_the_compiled_catalog_is_the_po():
+    """The app reads the .mo when it is up to date; compiled from the .po it says the same."""
+    import gettext
+    import io
+
+    fresh = gettext.GNUTranslations(io.BytesIO(i18n.compile_po(PO)))
+    for m in catalog():
+        if m.id:
+            assert i18n.translations("zh").gettext(m.id) == fresh.gettext(m.id) == m.string
+    assert i18n.load("zh").messages == i18n.CATALOGS["zh"].messages  # the .mo, or the .po compiled
+
+
+# --- the core's messages ----------------------------------------------------------------------------
+
+
+def sample(code: str) -> SpecError:
+    """A SpecError of ``code`` with a distinct token for every placeholder."""
+    return SpecError("b4.inception4c.c2", code, **{name: f"<{name}>" for name in fields(MESSAGES[code])})
+
+
+@pytest.mark.parametrize("code", sorted(MESSAGES))
+def test_every_core_message_translates_by_code(code):
+    err = sample(code)
+    assert i18n.error_text(err, "en") == str(err)  # English is the core's own text
+    zh = i18n.error_text(err, "zh")
+    assert zh.startswith("b4.inception4c.c2: ") and CJK.search(zh)
+    for name in fields(MESSAGES[code]):
+        assert f"<{name}>" in zh  # every value, as it is
+    assert not english_words(re.sub(r"<\w+>", " ", zh).replace("torch.nn.Module", " ")), zh
+
+
+def test_a_message_with_a_field_placeholder_can_be_raised():
+    """``template.edited`` fills a ``{field}`` of its own: raising it must not collide with the
+    error's field (it was a TypeError, a traceback instead of the message)."""
+    from googlenet import knobs, rewrites
+
+    net = rewrites.factorize_5x5(get_preset("d2l"), "inception3a")
+    with pytest.raises(SpecError) as info:
+        knobs.set_width(net, "inception3a", "c1", (80,))
+    assert info.value.code == "template.edited" and info.value.field == "b3.inception3a.c1"
+    assert "inception3a" in i18n.error_text(info.value, "zh") and "c1" in i18n.error_text(info.value, "zh")
+
+
+def test_a_too_small_input_is_translated_with_its_cause_and_hint():
+    net = replace(get_preset("inception-v3"), input=(3, 32, 32))
+    with pytest.raises(SpecError) as info:
+        analyze(net)
+    err = info.value
+    assert i18n.error_text(err, "en") == str(err)
+    zh = i18n.error_text(err, "zh")
+    cause = err.cause
+    assert zh.startswith("input: 输入 3×32×32 太小：")
+    assert f"{cause.values['name']}（{cause.values['what']}）从 {cause.values['size']} 的输入只能得到" in zh
+    assert zh.endswith("；最小的输入是 75×75")
+    assert not english_words(zh), zh
+
+
+def test_branches_that_disagree_are_translated_with_the_verb():
+    net = replace(get_preset("inception-bn"), input=(3, 222, 222))
+    with pytest.raises(SpecError) as info:
+        analyze(net)
+    zh = i18n.error_text(info.value, "zh")
+    assert "无法连结" in zh and "附近可用的输入：3×223×223" in zh
+    assert "concatenated" in str(info.value) and "concatenated" not in zh
+    assert not english_words(zh), zh
+
+
+def test_a_config_error_names_its_field_in_both_languages():
+    bad = json.loads(config.dumps(get_preset("d2l")))
+    bad["classes"] = "ten"
+    with pytest.raises(SpecError) as info:
+        config.loads(json.dumps(bad))
+    assert i18n.error_text(info.value, "zh").startswith(f"{info.value.field}: 必须是整数")
+
+
+def test_notes_translate_by_code():
+    net = replace(get_preset("d2l"), head=())  # ends in b5's flatten? no: drop the head and the flatten
+    stages = list(net.stages)
+    stages[-1] = replace(stages[-1], items=stages[-1].items[:-2])
+    a = analyze(replace(net, stages=tuple(stages)))
+    (note,) = a.notes
+    assert i18n.note_text(note, "en") == note.text
+    assert "特征图" in i18n.note_text(note, "zh") and "1024×3×3" in i18n.note_text(note, "zh")
+
+
+# --- the session's language ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("params, lang", [
+    ({"lang": "zh"}, "zh"), ({"lang": "en"}, "en"), ({"lang": "zh-CN"}, "zh"), ({"lang": ["en", "ZH"]}, "zh"),
+    ({"lang": "fr"}, None), ({}, None), ({"lang": ""}, None), ({"preset": "d2l"}, None),
+])
+def test_language_from_query(params, lang):
+    assert i18n.language_from_query(params) == lang
+
+
+@pytest.mark.parametrize("preference, lang", [
+    ("zh-CN", "zh"), ("zh", "zh"), ("zh-Hans-CN", "zh"), ("en-US", "en"), ("de-DE", "en"), (None, "en"), ("", "en"),
+    ("zh-CN,zh;q=0.9,en;q=0.8", "zh"), ("en-GB,en;q=0.9,zh;q=0.8", "en"), ("de,zh;q=0.5", "zh"),
+    ("fr;q=1, en;q=0.2, zh;q=0.7", "zh"), ("zh;q=0, en", "en"),
+])
+def test_language_default(preference, lang):
+    assert i18n.language_default(preference) == lang
+
+
+def _probe():
+    import streamlit as st
+
+    from ui import i18n
+
+    i18n.init({"lang": st.query_params.get("probe_lang", "")} if "probe_lang" in st.query_params else None)
+    st.title(i18n._("Exercises"))
+    st.write(repr(i18n.link_params()))
+
+
+def test_the_link_decides_before_the_browser_and_is_kept():
+    """``init`` (as the entry point calls it with the link's parameters) picks the link's
+    language over the browser's and marks it chosen, so ``link_params`` keeps it."""
+    at = AppTest.from_function(_probe, default_timeout=TIMEOUT)
+    at.query_params["probe_lang"] = "zh"
+    at.context = {"locale": "en-US"}
+    at.run()
+    assert at.title[0].value == "练习" and at.markdown[0].value == repr({"lang": "zh"})
+    at = AppTest.from_function(_probe, default_timeout=TIMEOUT)
+    at.context = {"locale": "zh-CN"}
+    at.run()
+    assert at.title[0].value == "练习" and at.markdown[0].value == "{}"  # the browser's: not put in the link
+    at = AppTest.from_function(_probe, default_timeout=TIMEOUT)
+    at.run()  # no browser information at all
+    assert at.title[0].value == "Exercises"
+
+
+# --- the pages in both languages ----------------------------------------------------------------------
+
+
+def texts_of_chart(spec: str) -> list[str]:
+    fig = json.loads(spec)
+    out = []
+    layout = fig.get("layout", {})
+    for part in [layout.get("title")] + [layout.get(k, {}).get("title") for k in layout if k.startswith(("xaxis", "yaxis"))]:
+        if isinstance(part, dict) and part.get("text"):
+            out.append(part["text"])
+    for trace in fig.get("data", []):
+        out += [str(trace.get("name", ""))] + [str(t) for t in trace.get("text", []) or []]
+        out.append(re.sub(r"%\{[^}]*\}", " ", str(trace.get("hovertemplate", ""))).replace("<br>", " ").replace("<extra></extra>", ""))
+    return out
+
+
+def texts(at: AppTest, charts: set[str] | None = None, frames: bool = True) -> list[str]:
+    """What a reader sees: titles, headers, text, labels, options, tables' cells, charts' words."""
+    out = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
+        out += [e.value for e in getattr(at, kind)]
+    out += [b.label for b in at.button]
+    for box in at.selectbox:
+        out += [box.label, *map(str, box.options)]
+    for group in at.button_group:
+        out += [group.label, *[o.content for o in group.proto.options]]
+    if frames:
+        for f in at.dataframe:
+            out += [str(c) for c in f.value.columns] + [str(v) for v in f.value.to_numpy().ravel()]
+    for chart in at.get("plotly_chart"):
+        if charts is None or chart.proto.id and any(k in chart.proto.id for k in charts):
+            out += texts_of_chart(chart.proto.spec)
+    return [t for t in out if t]
+
+
+def page(path: str, lang: str | None = None, locale: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if locale:
+        at.context = {"locale": locale}
+    at.run()
+    if lang:
+        at.session_state[i18n.KEY] = lang
+    at.switch_page(path).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_exercises_page_in_chinese_shows_no_english_word():
+    at = page("pages/exercises.py", locale="zh-CN")  # a first visit follows the browser
+    assert at.title[0].value == "练习"
+    shown = texts(at)
+    assert len(shown) > 100
+    leftover = {w for t in shown for w in english_words(t)}
+    assert not leftover, sorted(leftover)
+    assert sum(bool(CJK.search(t)) for t in shown) > 60
+
+
+def test_the_exercises_page_in_english_shows_no_chinese():
+    at = page("pages/exercises.py", locale="en-US")
+    assert at.title[0].value == "Exercises"
+    chinese = [t for t in texts(at) if CJK.search(t) and t != i18n.LANGUAGES["zh"]]
+    assert not chinese, chinese
+
+
+def test_the_family_page_in_chinese_shows_its_own_strings_in_chinese():
+    """The page's own strings and the accuracy picture; the family table, its chart and the
+    stage diagrams above and below are shared with other pages and still English."""
+    at = page("pages/family.py", lang="zh")
+    assert at.title[0].value == "家族"
+    own = [at.title[0].value, *[h.value for h in at.header], at.caption[0].value, at.caption[1].value]
+    frame = at.dataframe[0].value
+    own += [str(c) for c in frame.columns] + [str(v) for v in frame.to_numpy().ravel()]
+    (chart,) = [c for c in at.get("plotly_chart") if "family_accuracy" in c.proto.id]
+    own += texts_of_chart(chart.proto.spec)
+    leftover = {w for t in own for w in english_words(t)}
+    assert not leftover, sorted(leftover)
+
+
+def test_the_picker_switches_the_language_and_keeps_it_in_the_link():
+    at = page("pages/exercises.py")
+    assert at.title[0].value == "Exercises"
+    at.button_group(key=i18n.PICKER).set_value("zh").run()
+    assert not at.exception
+    assert at.title[0].value == "练习" and at.subheader[0].value.startswith("1. GoogLeNet 的后续版本")
+    assert at.query_params[i18n.PARAM] in ("zh", ["zh"])
+    at.button_group(key=i18n.PICKER).set_value("en").run()
+    assert at.title[0].value == "Exercises" and at.query_params[i18n.PARAM] in ("en", ["en"])
