@@ -445,10 +445,9 @@ def _add_passes(node: Node) -> int:
     identities = sum(1 for b in spec.branches if b.identity)
     rest = len(spec.branches) - identities
     summed = 1 if spec.project is not None else rest  # tensors added into R
-    ops = (summed - 1) + identities  # each reads two tensors and writes one
-    if ops:
-        return 3 * ops
-    return 2 if spec.scale != 1 else 0  # R · scale reads one and writes one
+    ops = (summed - 1) + identities  # each reads two tensors and writes one (the scale rides on x + scale · R)
+    scaled = 2 if not identities and spec.scale != 1 else 0  # R · scale reads one and writes one
+    return 3 * ops + scaled
 
 
 def layer_bytes(n: Node, batch: int, el: int) -> int:
