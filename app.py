@@ -57,5 +57,6 @@ st.navigation(
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page("pages/family.py", title="Family", icon=":material/account_tree:"),
         st.Page("pages/code.py", title="Code & checks", icon=":material/code:"),
+        st.Page("pages/hardware.py", title="Hardware", icon=":material/memory:"),
     ]
 ).run()
