@@ -22,6 +22,7 @@ SECTIONS = (
     (6, "browser", True),
     (7, "memory", True),
     (8, "wsload", False),
+    (11, "hardware", False),
 )
 
 

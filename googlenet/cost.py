@@ -483,18 +483,29 @@ def roofline(a: Analysis, device: Device, dtype: str = "fp32", batch: int = 1, a
     el = DTYPE_BYTES[dtype]
     leaves = a.layers if aux else [n for n in a.layers if not n.aux]
     costs = tuple(_cost(n, batch, el, peak, device.bandwidth) for n in leaves)
-    total, concat = CostSum(), CostSum()
-    groups: dict[str, CostSum] = {}
+    # sums as plain lists first (flops, bytes, seconds, memory-bound seconds, layers): a frozen
+    # CostSum per layer and ancestor would be most of the time
+    sums: dict[str, list] = {}
+    total, concat = [0, 0, 0.0, 0.0, 0], [0, 0, 0.0, 0.0, 0]
     for n, c in zip(leaves, costs):
-        if c.kind == "concat":
-            concat = concat + c
-            continue
-        total = total + c
-        p = n.parent
-        while p is not None and p.kind != "network":
-            groups[p.key] = groups.get(p.key, CostSum()) + c
-            p = p.parent
-    return Roofline(device, dtype, batch, costs, total, concat, groups)
+        mem = c.predicted_seconds if c.bound == "memory" else 0.0
+        targets = [concat] if c.kind == "concat" else [total]
+        if c.kind != "concat":
+            p = n.parent
+            while p is not None and p.kind != "network":
+                acc = sums.get(p.key)
+                if acc is None:
+                    acc = sums[p.key] = [0, 0, 0.0, 0.0, 0]
+                targets.append(acc)
+                p = p.parent
+        for acc in targets:
+            acc[0] += c.flops
+            acc[1] += c.bytes_moved
+            acc[2] += c.predicted_seconds
+            acc[3] += mem
+            acc[4] += 1
+    groups = {k: CostSum(*v) for k, v in sums.items()}
+    return Roofline(device, dtype, batch, costs, CostSum(*total), CostSum(*concat), groups)
 
 
 def epoch_seconds(a: Analysis, device: Device, dtype: str = "fp32", batch: int = 1, images: int = DEFAULT_IMAGES) -> float:

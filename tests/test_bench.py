@@ -19,6 +19,7 @@ SECTIONS = [
     "## 6. Slider to redrawn diagram, in a browser",
     "## 7. Server memory",
     "## 8. Many sessions at once",
+    "## 11. Hardware costs",
 ]
 TARGET_ROWS = [
     "| analysis, GoogLeNet at 224 | ≤ 5 ms |",
@@ -29,6 +30,8 @@ TARGET_ROWS = [
     "| PNG export, GoogLeNet, layers level | ≤ 1.5 s |",
     "| PNG/SVG export, slowest preset and level | ≤ 5 s |",
     "| main-page rerun, server side, GoogLeNet (d2l) | ≤ 150 ms |",
+    "| cost analysis, inception-resnet-v2, batch 256 | ≤ 10 ms |",
+    "| Hardware-page rerun, server side, d2l | ≤ 150 ms |",
 ]
 
 
