@@ -71,10 +71,11 @@ def as_table(a, m: cost.Memory, r: cost.Roofline, epoch: float, images: int, fit
     out += [f"  largest batch that fits in {dev.memory_bytes / devices.GiB:,.0f} GiB: {fits:,}", ""]
 
     rows = [("Layer", "Kind", "FLOPs", "Bytes", "FLOP/B", "Attainable", "Time", "Bound", "Saved")]
+    saved = m.saved_by_layer
     for lc in r.layers:
         rows.append((lc.name, lc.kind, f"{lc.flops:,}", f"{lc.bytes_moved:,}", f"{lc.intensity:,.1f}",
                      f"{lc.attainable / 1e12:,.2f} T", _seconds(lc.predicted_seconds), lc.bound,
-                     f"{m.saved_by_layer.get(lc.name, 0):,}"))
+                     f"{saved.get(lc.name, 0):,}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     right = {2, 3, 4, 5, 6, 8}
 

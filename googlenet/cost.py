@@ -104,13 +104,19 @@ class Memory:
     input_saved: bool  # the input batch is among the saved activations
     peak_inference_bytes: int
     training_total_bytes: int
-    saved_by_layer: dict[str, int] = field(repr=False)  # leaf key → bytes of the saved storages it made
+    saved_layers: tuple[tuple[str, int], ...] = field(repr=False)  # (leaf key, bytes of the saved storages it made)
+
+    @property
+    def saved_by_layer(self) -> dict[str, int]:
+        """Leaf key → the bytes of the saved storages it made (a new dict: a cached Memory is shared)."""
+        return dict(self.saved_layers)
 
     def saved_in(self, node: Node) -> int:
         """Saved bytes made by the leaves of ``node`` (a layer, block, branch, stage or aux head)."""
+        by = self.saved_by_layer
         if node.is_leaf:
-            return self.saved_by_layer.get(node.key, 0)
-        return sum(self.saved_by_layer.get(n.key, 0) for n in node.leaves())
+            return by.get(node.key, 0)
+        return sum(by.get(n.key, 0) for n in node.leaves())
 
     @property
     def inference_total_bytes(self) -> int:
@@ -356,7 +362,7 @@ def memory(a: Analysis, batch: int = 1, dtype: str = "fp32", optimizer: str = "s
     peak = batch * a.totals.peak_activation_bytes * DTYPE_BYTES[dtype] // FP32
     total = weights + buffers + grads + opt + saved + (0 if input_saved else input_bytes)
     return Memory(batch, dtype, optimizer, weights, buffers, grads, opt, saved, fwd.copies, input_bytes, input_saved,
-                  peak, total, by_layer)
+                  peak, total, tuple(by_layer.items()))
 
 
 def largest_batch(a: Analysis, device_memory_bytes: int, dtype: str = "fp32", optimizer: str = "sgd") -> int:
@@ -425,7 +431,12 @@ class Roofline:
     layers: tuple[LayerCost, ...]  # every leaf in inference order (aux heads' too with ``aux``), concats included
     total: CostSum  # every layer but the concatenations
     concat: CostSum  # the concatenations' copies, which the layer model leaves out
-    groups: dict[str, CostSum] = field(repr=False)  # block, stage and aux-head keys → their layers (concats apart)
+    group_sums: tuple[tuple[str, CostSum], ...] = field(repr=False)  # (block, branch, stage or aux-head key, its layers; concats apart)
+
+    @property
+    def groups(self) -> dict[str, CostSum]:
+        """Group key → the sum of its layers (a new dict: a cached Roofline is shared)."""
+        return dict(self.group_sums)
 
     @property
     def with_concat(self) -> CostSum:
@@ -504,7 +515,7 @@ def roofline(a: Analysis, device: Device, dtype: str = "fp32", batch: int = 1, a
             acc[2] += c.predicted_seconds
             acc[3] += mem
             acc[4] += 1
-    groups = {k: CostSum(*v) for k, v in sums.items()}
+    groups = tuple((k, CostSum(*v)) for k, v in sums.items())
     return Roofline(device, dtype, batch, costs, CostSum(*total), CostSum(*concat), groups)
 
 
@@ -531,13 +542,13 @@ def columns(a: Analysis, device: Device, dtype: str = "fp32", batch: int = 1, op
     and its predicted forward time and bound on ``device`` — the memory and predicted-time
     columns of the layer table. Aux-head layers have no predicted time (they do not run at
     inference)."""
-    m = memory(a, batch, dtype, optimizer)
+    saved = memory(a, batch, dtype, optimizer).saved_by_layer
     r = {c.name: c for c in roofline(a, device, dtype, batch).layers}
     out = {}
     for n in a.layers:
         c = r.get(n.key)
         out[n.key] = {
-            COLUMNS[0]: m.saved_by_layer.get(n.key, 0),
+            COLUMNS[0]: saved.get(n.key, 0),
             COLUMNS[1]: c.predicted_seconds if c is not None else None,
             COLUMNS[2]: c.bound if c is not None else "",
         }

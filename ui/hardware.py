@@ -135,13 +135,16 @@ def figure_json(kind: str, net: Network, device: str, dtype: str, batch: int, op
 
 def layer_columns(net: Network, choice: Choice) -> dict[str, dict[str, object]]:
     """The layer table's memory and predicted-time columns for the current choice, by layer key
-    (``cost.COLUMNS``): join them to ``ui.tables.layers(a)`` on its ``Layer`` column."""
-    return _columns(net, choice.device, choice.dtype, choice.batch, choice.optimizer)
+    (``cost.COLUMNS``): join them to ``ui.tables.layers(a)`` on its ``Layer`` column. A new
+    dict each call; what is cached is immutable."""
+    return {key: dict(zip(cost.COLUMNS, values)) for key, values in
+            _columns(net, choice.device, choice.dtype, choice.batch, choice.optimizer)}
 
 
 @lru_cache(maxsize=32)
-def _columns(net: Network, device: str, dtype: str, batch: int, optimizer: str) -> dict[str, dict[str, object]]:
-    return cost.columns(analyze(net), devices.get(device, measure=False), dtype, batch, optimizer)
+def _columns(net: Network, device: str, dtype: str, batch: int, optimizer: str) -> tuple[tuple[str, tuple], ...]:
+    cols = cost.columns(analyze(net), devices.get(device, measure=False), dtype, batch, optimizer)
+    return tuple((key, tuple(row[c] for c in cost.COLUMNS)) for key, row in cols.items())
 
 
 # --- figures ---------------------------------------------------------------------------------------------
@@ -231,8 +234,9 @@ def time_figure(a: Analysis, r: cost.Roofline) -> Figure:
         if c.kind == "concat":
             concat[a.layer(c.name).stage] += c.predicted_seconds
     compute, memory_ = [], []
+    groups = r.groups
     for s in a.stages:
-        g = r.groups.get(s.key, cost.CostSum())
+        g = groups.get(s.key, cost.CostSum())
         memory_.append(g.memory_bound_seconds)
         compute.append(g.predicted_seconds - g.memory_bound_seconds)
     data = []
@@ -286,25 +290,31 @@ def saved_table(a: Analysis, m: cost.Memory) -> pd.DataFrame:
     """Saved-for-backward bytes per stage and block (and aux head), with their share."""
     rows = []
     total = m.saved_activations_bytes or 1
+    by = m.saved_by_layer
+
+    def saved_in(node) -> int:
+        return sum(by.get(n.key, 0) for n in node.leaves())
+
     if m.input_saved:
         rows.append({"Where": "input batch", "Kind": "input", "Saved bytes": m.input_bytes, "Share": m.input_bytes / total})
     for st_ in a.stages:
-        rows.append({"Where": st_.name, "Kind": "stage", "Saved bytes": m.saved_in(st_), "Share": m.saved_in(st_) / total})
+        rows.append({"Where": st_.name, "Kind": "stage", "Saved bytes": saved_in(st_), "Share": saved_in(st_) / total})
         for b in st_.children:
             if b.kind == "block":
-                rows.append({"Where": f"  {b.name}", "Kind": b.layer.kind or "block", "Saved bytes": m.saved_in(b),
-                             "Share": m.saved_in(b) / total})
+                rows.append({"Where": f"  {b.name}", "Kind": b.layer.kind or "block", "Saved bytes": saved_in(b),
+                             "Share": saved_in(b) / total})
     for h in a.aux:
-        rows.append({"Where": h.name, "Kind": "aux head", "Saved bytes": m.saved_in(h), "Share": m.saved_in(h) / total})
+        rows.append({"Where": h.name, "Kind": "aux head", "Saved bytes": saved_in(h), "Share": saved_in(h) / total})
     return pd.DataFrame(rows, columns=["Where", "Kind", "Saved bytes", "Share"])
 
 
 def roofline_table(r: cost.Roofline, m: cost.Memory) -> pd.DataFrame:
+    saved = m.saved_by_layer
     return pd.DataFrame(
         [{
             "Layer": c.name, "Kind": c.kind, "FLOPs": c.flops, "Bytes moved": c.bytes_moved, "FLOP/byte": round(c.intensity, 2),
             "Attainable TFLOP/s": round(c.attainable / 1e12, 4), "Predicted µs": round(c.predicted_seconds * 1e6, 3),
-            "Bound": c.bound, "Saved for backward (bytes)": m.saved_by_layer.get(c.name, 0),
+            "Bound": c.bound, "Saved for backward (bytes)": saved.get(c.name, 0),
         } for c in r.layers],
     )
 
