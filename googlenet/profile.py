@@ -217,13 +217,13 @@ def profile_layers(
     n_threads = bound if threads is None else min(threads, bound)
     a = check_size(net, batch)  # before building anything
     stop = _stopper(cancel)
+    cpu = devices.this_cpu()  # measured once per process (in its own turn), before this one's clock starts
     if not _LOCK.acquire(blocking=False):
         if on_wait is not None:
             on_wait()
         if not _LOCK.acquire(timeout=wait_seconds):
             raise Busy(f"another measurement kept the CPU busy for {wait_seconds:g} s; try again when it has finished")
     try:
-        cpu = devices.this_cpu()  # measured once per process, before the clock starts
         saved_threads = torch.get_num_threads()
         torch.set_num_threads(n_threads)
         try:

@@ -64,6 +64,7 @@ def test_the_budget_stops_timing_after_one_pass():
 
 
 def test_one_measurement_at_a_time_and_a_bounded_wait():
+    devices.this_cpu()  # measured in its own turn before a profile takes one: not what this test waits for
     waited = []
     with _LOCK:  # another measurement (a latency one, or another profile) holds the CPU
         t0 = time.perf_counter()
@@ -71,6 +72,22 @@ def test_one_measurement_at_a_time_and_a_bounded_wait():
             profile_layers(SMALL, repeats=1, wait_seconds=0.3, on_wait=lambda: waited.append(True))
         assert time.perf_counter() - t0 < 5.0
     assert waited == [True]
+
+
+def test_this_cpu_is_measured_in_its_turn():
+    import googlenet.devices as d
+
+    saved, d._cpu = d._cpu, None
+    try:
+        holder = threading.Thread(target=lambda: (_LOCK.acquire(), time.sleep(1.0), _LOCK.release()))
+        holder.start()
+        time.sleep(0.1)
+        t0 = time.perf_counter()
+        cpu = d.this_cpu()  # waits for the running measurement, then measures
+        assert time.perf_counter() - t0 >= 0.85 and cpu.measured
+        holder.join()
+    finally:
+        d._cpu = saved or d._cpu
 
 
 def test_networks_too_large_are_refused_before_anything_is_built():
