@@ -283,7 +283,8 @@ class _Forward:
             r = self.cat(rest, f"{node.key}.concat") if len(rest) > 1 else rest[0]
             r = self.leaf(self.a.layer(f"{node.key}.project"), r)
         elif len(rest) > 1:
-            r = self.new(rest[0].numel, max(o.el for o in rest), add_key, any(o.grad for o in rest))
+            # rest[0] + rest[1] makes R at their wider dtype; adding the others in place keeps it
+            r = self.new(rest[0].numel, max(rest[0].el, rest[1].el), add_key, any(o.grad for o in rest))
         else:
             r = rest[0]
             fresh = False
