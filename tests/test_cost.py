@@ -281,7 +281,7 @@ def test_random_googlenets_saved_activations(net):
     assert_saved_matches(net)
 
 
-@pytest.mark.parametrize("name", ["inception-v3", "inception-resnet-v2", "d2l-densenet"])
+@pytest.mark.parametrize("name", ["inception-bn", "inception-v3", "inception-resnet-v2"])  # the strategy is the family's
 @settings(max_examples=3, deadline=None, suppress_health_check=SLOW)
 @given(data=st.data())
 def test_random_family_knobs_saved_activations(name, data):
