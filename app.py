@@ -58,5 +58,6 @@ st.navigation(
         st.Page("pages/family.py", title="Family", icon=":material/account_tree:"),
         st.Page("pages/code.py", title="Code & checks", icon=":material/code:"),
         st.Page("pages/exercises.py", title="Exercises · 练习", icon=":material/school:"),
+        st.Page("pages/hardware.py", title="Hardware", icon=":material/memory:"),
     ]
 ).run()

@@ -138,3 +138,4 @@ def main(argv: list[str] | None = None) -> int:
 
 from . import cli_code  # noqa: E402,F401
 from . import cli_export  # noqa: E402,F401
+from . import cli_cost  # noqa: E402,F401

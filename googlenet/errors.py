@@ -127,6 +127,10 @@ MESSAGES: dict[str, str] = {
     "config.constant": "{value} at line {line}, column {column} is not a number JSON allows; write a finite number",
     "config.encoded": "is not an encoded config ({reason})",
     "config.block_form": "a block is written either with its template's width fields or with its branches, not both",
+    # devices and costs
+    "device.unknown": "unknown device {value}; choose one of: {names}",
+    "device.dtype": "{device} has no {dtype} peak (no such arithmetic, or no published figure); choose one of: {choices}",
+    "device.unmeasured": "{name} has not been measured yet in this process",
 }
 
 

@@ -24,7 +24,7 @@ from googlenet import analysis as core_analysis
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 PACKAGES = ("ui", "googlenet")
-PAGES = ["pages/block.py", "pages/compare.py", "pages/family.py", "pages/code.py", "pages/exercises.py"]
+PAGES = ["pages/block.py", "pages/compare.py", "pages/family.py", "pages/code.py", "pages/exercises.py", "pages/hardware.py"]
 ATOMS = (str, bytes, int, float, complex, bool, type(None), range, enum.Enum, re.Pattern)
 
 
