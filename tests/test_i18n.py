@@ -48,7 +48,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 STAY = {
     # networks, blocks, libraries, data sets, people
     "GoogLeNet", "AlexNet", "VGG", "NiN", "ResNet", "Inception", "BN", "LeNet", "DenseNet", "ImageNet",
-    "Fashion", "MNIST", "PyTorch", "torchvision", "timm", "arXiv", "Ioffe", "Szegedy", "ReLU", "BatchNorm",
+    "Fashion", "MNIST", "PyTorch", "torchvision", "timm", "Graphviz", "arXiv", "Ioffe", "Szegedy", "ReLU", "BatchNorm",
     "English",  # the picker names each language in its own
     # units and metrics
     "MACs", "FLOPs", "MB", "M", "G", "k", "ms", "fp32", "top", "DRAM", "acc",
