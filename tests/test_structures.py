@@ -88,10 +88,13 @@ def test_broken_structures_name_the_field(net, how):
     assume(b is not None)
     valid(net)
     if how == "groups":
-        conv = next((x for br in b.branches for x in br.layers if isinstance(x, Conv)), None)
-        assume(conv is not None)
-        bad_conv = replace(conv, groups=7, out=7 * 3)  # 7 divides no input width drawn here but 7, 14, 21…
-        branches = tuple(replace(br, layers=tuple(bad_conv if x is conv else x for x in br.layers)) for br in b.branches)
+        found = next(((br, x) for br in b.branches for x in br.layers if isinstance(x, Conv)), None)
+        assume(found is not None)
+        br, conv = found
+        cin = analyze(net).node(f"{b.name}.{br.name}.{conv.name}").in_shape[0]
+        g = next(g for g in range(2, cin + 2) if cin % g)  # groups that do not divide the input
+        bad_conv = replace(conv, groups=g, out=g * 3)
+        branches = tuple(replace(x, layers=tuple(bad_conv if y is conv else y for y in x.layers)) for x in b.branches)
         bad, where = replace(b, branches=branches), f"{stage.name}.{b.name}"
     elif how == "add_channels":  # ResNet-style, but a branch ends one channel off the input
         branches = (Branch("a", (Conv("c", 5, (3, 3), padding=(1, 1)),)), Branch("b", (Conv("c", 6, (3, 3), padding=(1, 1)),)))
