@@ -66,7 +66,7 @@ def assert_same_model(net: Network) -> dict:
     assert tuple(out.shape) == (1, *a.totals.output_shape) == (1, *ns["OUTPUT_SHAPE"])
     if net.aux_enabled and net.aux:
         outs = ours.train()(torch.empty(2, *net.input, device="meta"))
-        assert tuple(outs.logits.shape) == (2, *a.totals.output_shape) and len(outs.aux) == len(net.aux)
+        assert tuple(outs.logits.shape) == (2, *a.totals.output_shape) and len(outs) == 1 + len(net.aux)
     return ns
 
 
