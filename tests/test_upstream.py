@@ -7,7 +7,6 @@ with aux heads on and off, and the outputs are the upstream model's structure.""
 from __future__ import annotations
 
 import json
-import math
 import sys
 import types
 from dataclasses import replace
@@ -24,6 +23,8 @@ from googlenet.errors import SpecError
 from googlenet.knobs import set_block_count
 from googlenet.naming import RULES, load_lines, module_paths
 from googlenet.spec import Block, Branch, Conv, Pool
+
+from .weights import signal_state
 
 REF = Path(__file__).parent / "reference" / "state_dicts"
 
@@ -57,24 +58,9 @@ def generated(net):
 
 
 def random_state(ref: dict, seed: int = 0) -> dict[str, torch.Tensor]:
-    """A state_dict with the reference's keys, shapes and dtypes and random values, scaled so
-    a signal survives the whole network (He-scaled weights, BatchNorms near the identity):
-    outputs then depend on the input, and comparing them means something."""
-    g = torch.Generator().manual_seed(seed)
-    out = {}
-    for key, shape, dtype in ref["state_dict"]:
-        if DTYPES[dtype] == torch.int64:
-            out[key] = torch.randint(0, 1000, shape, generator=g, dtype=torch.int64)
-        elif key.endswith("running_var"):
-            out[key] = 1 + 0.1 * torch.rand(shape, generator=g)
-        elif len(shape) >= 2:  # a conv's or a linear layer's weight
-            fan_in = math.prod(shape[1:])
-            out[key] = torch.randn(shape, generator=g) * math.sqrt(2 / fan_in)
-        elif key.endswith(".weight") or key.endswith("_bn.weight"):  # BatchNorm's scale
-            out[key] = 1 + 0.1 * torch.randn(shape, generator=g)
-        else:  # biases, running means
-            out[key] = 0.1 * torch.randn(shape, generator=g)
-    return out
+    """A state_dict with the reference's keys, shapes and dtypes, and random values that keep
+    a signal alive (``weights.signal_state``), so comparing outputs means something."""
+    return signal_state([(k, shape, DTYPES[dtype]) for k, shape, dtype in ref["state_dict"]], seed)
 
 
 @pytest.mark.parametrize("preset, aux, ref_name", CASES, ids=IDS)
