@@ -24,6 +24,7 @@ SECTIONS = (
     (8, "wsload", False),
     (9, "serve", False),
     (10, "language", False),
+    (11, "onnx", False),
 )
 
 

@@ -25,6 +25,7 @@ from .analysis import Analysis, Node, analyze
 from .naming import aux_position, conv_flat
 from .runtime import Builder, Net
 from .spec import Network
+from .templates import matches
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ def _block(node: Node, net: Network) -> Iterator[Step]:
         kw["scale"] = block.scale
     if block.act != "none":
         kw["act"] = block.act
+    if block.kind is not None and matches(block, net.style):
+        kw["kind"] = block.kind
     yield Open(node, "block", (node.name,), kw)
     for c in node.children:
         if c.kind == "branch":

@@ -308,8 +308,9 @@ class Builder:
         self.net._stages.append((name, repeat, len(self.net._program)))
 
     @contextlib.contextmanager
-    def block(self, name, merge="concat", scale=1.0, act="none"):
-        """Parallel branches (``with net.branch():`` each) and how they are merged."""
+    def block(self, name, merge="concat", scale=1.0, act="none", kind=None):
+        """Parallel branches (``with net.branch():`` each) and how they are merged; ``kind``:
+        the template the block was made from, for readers."""
         blk = _Block(merge, scale, act)
         self._add(name, blk)
         self._blocks.append(blk)

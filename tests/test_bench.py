@@ -21,6 +21,7 @@ SECTIONS = [
     "## 8. Many sessions at once",
     "## 9. A class on replicas behind nginx",
     "## 10. Switching the language, server side",
+    "## 11. ONNX export",
 ]
 TARGET_ROWS = [
     "| analysis, GoogLeNet at 224 | ≤ 5 ms |",
@@ -32,6 +33,7 @@ TARGET_ROWS = [
     "| PNG/SVG export, slowest preset and level | ≤ 5 s |",
     "| main-page rerun, server side, GoogLeNet (d2l) | ≤ 150 ms |",
     "| language switch re-renders the Exercises page | ≤ 1 s |",
+    "| ONNX export, googlenet | ≤ 5 s |",
 ]
 
 
