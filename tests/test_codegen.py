@@ -296,7 +296,7 @@ def test_cli_config_with_hostile_names(tmp_path, capsys):
     "argv, message",
     [
         (["code", "no-such-preset"], "unknown preset"),
-        (["code"], "PRESET or --config"),
+        (["code"], "PRESET, --config FILE or --from-code"),
         (["code", "d2l", "--input", "1x2"], "--input must look like"),
         (["code", "googlenet", "--input", "3x16x16"], "too small"),
         (["code", "d2l", "--aux"], "has no aux heads"),
