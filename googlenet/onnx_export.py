@@ -101,6 +101,21 @@ def _scoped_program(model: runtime.Net, a: Analysis, root: nn.Module) -> list:
     return program
 
 
+def problem(net: Network) -> str | None:
+    """Why ``net`` cannot be written as ONNX, found without exporting (None: it can)."""
+    a = analyze(net)
+    if a.totals.weights_bytes > MAX_BYTES:
+        return f"its weights take {a.totals.weights_bytes:,} bytes, more than one ONNX file holds ({MAX_BYTES:,})"
+    for leaf in a.layers:
+        if leaf.aux or leaf.kind != "adaptive_avg_pool":
+            continue
+        (_, h, w), (_, oh, ow) = leaf.in_shape, leaf.out_shape
+        if h % oh or w % ow:
+            return (f"{leaf.key} pools {h}×{w} to {oh}×{ow}, which does not divide it: ONNX has no operator for "
+                    "that adaptive pooling (choose an input whose map there divides, or a global pool)")
+    return None
+
+
 def to_onnx(net: Network, transform_input: bool = False, state_dict: dict | None = None, opset: int = OPSET) -> bytes:
     """``net`` as an ONNX model (bytes), checked with ``onnx.checker``: with ``state_dict``'s
     weights (loaded strictly), else freshly initialised ones (seed 0: the same design gives the
@@ -111,9 +126,9 @@ def to_onnx(net: Network, transform_input: bool = False, state_dict: dict | None
     except ImportError:  # pragma: no cover - requirements.txt installs it
         raise SpecError("format", "onnx.missing", package="onnx") from None
     a = analyze(net)
-    if a.totals.weights_bytes > MAX_BYTES:
-        raise SpecError("format", "onnx.unsupported", layer=net.name,
-                        reason=f"its weights take {a.totals.weights_bytes:,} bytes, more than one ONNX file holds ({MAX_BYTES:,})")
+    why = problem(net)
+    if why is not None:
+        raise SpecError("format", "onnx.unsupported", layer=net.name, reason=why)
     if state_dict is None:
         torch.manual_seed(0)
         model = build(net, transform_input=transform_input)
