@@ -704,7 +704,7 @@ class _Made:
     declared: dict[int, _Declared] = field(default_factory=dict)  # position in layers → declaration
 
 
-def _fold(ops: list, counter: dict[str, int], names: _Names | None) -> _Made:
+def _fold(ops: list, names) -> _Made:
     """A run of ops as our layers: a conv takes the BatchNorm2d and the activation after it,
     a linear layer or a lone BatchNorm2d the activation after it."""
     made = _Made([])
@@ -716,7 +716,7 @@ def _fold(ops: list, counter: dict[str, int], names: _Names | None) -> _Made:
         if op.cls in ("ReLU", "Sigmoid"):
             raise _err(op.line, "code.activation", act=f"nn.{op.cls}", after="its layer" if i else "nothing (it comes first)")
         nxt = ops[i + 1] if i + 1 < len(ops) else None
-        layer, declared, used = _layer(op, nxt, ops[i + 2] if i + 2 < len(ops) else None, counter, names)
+        layer, declared, used = _layer(op, nxt, ops[i + 2] if i + 2 < len(ops) else None, names)
         if declared is not None:
             made.declared[len(made.layers)] = declared
         made.layers.append(layer)
@@ -753,9 +753,10 @@ def _kind(op: Op) -> str:
             "Dropout": "dropout", "LocalResponseNorm": "lrn"}[op.cls]
 
 
-def _layer(op: Op, nxt, nxt2, counter: dict[str, int], names) -> tuple[object, _Declared | None, int]:
+def _layer(op: Op, nxt, nxt2, names) -> tuple[object, _Declared | None, int]:
+    """One of our layers from ``op`` and the BatchNorm2d and activation after it; how many ops it took."""
     a, cls = op.args, op.cls
-    name = names(_kind(op)) if names is not None else counter.setdefault(_kind(op), 0) or ""
+    name = names(_kind(op))
 
     def check(cond: bool, reason: str):
         if not cond:
@@ -867,14 +868,14 @@ class _Builder:
         self.declared: dict[str, _Declared] = {}  # layer key → declaration
         self.blocks_in_stage: dict[str, int] = {}
 
-    def run(self, items: list, stage_name: str, stage_no: int) -> list:
+    def run(self, items: list, stage_no: int) -> list:
         """The items of one stage: layers, and blocks for the block calls."""
         out = []
         pending: list = []
 
         def flush():
             if pending:
-                made = _fold(pending, {}, self.names)
+                made = _fold(pending, self.names)
                 for pos, d in made.declared.items():
                     self.declared[made.layers[pos].name] = d
                 out.extend(made.layers)
@@ -902,7 +903,7 @@ class _Builder:
         name = f"inception{stage_no}{letters}"
         branches = []
         for j, ops in enumerate(call.paths, start=1):
-            made = _fold(ops, {}, _Local())
+            made = _fold(ops, _Local())
             layers = _names_in_branch(made.layers)
             for pos, d in made.declared.items():  # a wrong count is fixed where the block is called
                 self.declared[f"{name}.branch{j}.{layers[pos].name}"] = replace(d, line=call.line, call=f"{call.text}: {d.call}")
@@ -1050,7 +1051,7 @@ def _lecture_network(r: _Reader) -> tuple[Network, dict[str, _Declared]]:
             else:
                 groups.append(run)
         for i, g in enumerate(groups, start=1):
-            stages.append(Stage(f"b{i}", tuple(b.run(g, f"b{i}", i))))
+            stages.append(Stage(f"b{i}", tuple(b.run(g, i))))
     else:
         head_ops = items[last_seq + 1:]
         cur: tuple[str, list] | None = None
@@ -1058,7 +1059,7 @@ def _lecture_network(r: _Reader) -> tuple[Network, dict[str, _Declared]]:
         for it in items[: last_seq + 1]:
             if isinstance(it, Seq):
                 if cur is not None:
-                    stages.append(Stage(cur[0], tuple(b.run(cur[1], cur[0], cur[2]))))
+                    stages.append(Stage(cur[0], tuple(b.run(cur[1], cur[2]))))
                 index += 1
                 name = it.name if it.name and it.name not in {s.name for s in stages} else f"b{index}"
                 cur = (name, _flat_ops(it, budget), _stage_number(it.name, index))
@@ -1068,8 +1069,8 @@ def _lecture_network(r: _Reader) -> tuple[Network, dict[str, _Declared]]:
             else:
                 cur[1].append(it)
         if cur is not None:
-            stages.append(Stage(cur[0], tuple(b.run(cur[1], cur[0], cur[2]))))
-    head_made = _fold(head_ops, {}, names)
+            stages.append(Stage(cur[0], tuple(b.run(cur[1], cur[2]))))
+    head_made = _fold(head_ops, names)
     for pos, d in head_made.declared.items():
         b.declared[head_made.layers[pos].name] = d
     head = head_made.layers
