@@ -16,6 +16,7 @@ design has it. The batch dimension is dynamic.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 
@@ -25,6 +26,7 @@ from torch import nn
 from . import runtime
 from .analysis import Analysis, Node, analyze
 from .build import build
+from .checks import _LOCK as _THREADS_LOCK
 from .errors import SpecError
 from .spec import Network
 
@@ -101,6 +103,20 @@ def _scoped_program(model: runtime.Net, a: Analysis, root: nn.Module) -> list:
     return program
 
 
+@contextlib.contextmanager
+def _one_thread():
+    """The export traces one forward pass; on a shared machine one intra-op thread runs it
+    several times faster than two fighting over busy cores. torch's thread count is the
+    process's, so it is changed under the lock the latency measurement changes it under."""
+    with _THREADS_LOCK:
+        saved = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(saved)
+
+
 def problem(net: Network) -> str | None:
     """Why ``net`` cannot be written as ONNX, found without exporting (None: it can)."""
     a = analyze(net)
@@ -130,8 +146,9 @@ def to_onnx(net: Network, transform_input: bool = False, state_dict: dict | None
     if why is not None:
         raise SpecError("format", "onnx.unsupported", layer=net.name, reason=why)
     if state_dict is None:
-        torch.manual_seed(0)
-        model = build(net, transform_input=transform_input)
+        with torch.random.fork_rng(devices=[]):  # seed 0 for the file, the caller's RNG left as it was
+            torch.manual_seed(0)
+            model = build(net, transform_input=transform_input)
     else:
         model = build(net, device="meta", transform_input=transform_input)
         model.load_state_dict(state_dict, strict=True, assign=True)
@@ -141,7 +158,7 @@ def to_onnx(net: Network, transform_input: bool = False, state_dict: dict | None
     model._program = _scoped_program(model, a, scopes)
     x = torch.zeros(1, *net.input)
     f = io.BytesIO()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _one_thread():
         warnings.simplefilter("ignore")  # the exporter's notes about its successor
         try:
             torch.onnx.export(
