@@ -24,7 +24,8 @@ A width field with one number is written as a number (``"c1": 64``), otherwise a
 (``"c2": [96, 128]``). Fields left out take their defaults. A written-out block keeps the
 ``kind`` and ``widths`` of the template it was made from, so it can be reset to it.
 ``"inception-studio/1"`` configs (template blocks only, ``act`` as true/false) still load.
-``naming`` is a module naming rule of ``naming.RULES`` (left out: ``"studio"``).
+``naming`` is a module naming rule of ``naming.RULES``, written when it is not ``"studio"`` (the
+default, and what every file written before the field existed meant).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def to_dict(net: Network) -> dict[str, Any]:
         "classes": net.classes,
         "width": net.width,
         "aux_enabled": net.aux_enabled,
-        "naming": net.naming,
+        **({"naming": net.naming} if net.naming != "studio" else {}),  # left out: the default
         "style": dataclasses.asdict(net.style),
         "stages": [
             {

@@ -210,6 +210,7 @@ def test_naming_is_in_the_config_and_checked():
     assert '"naming": "torchvision-inception-v3"' in text
     assert loads(text) == net
     assert loads(text.replace('"naming": "torchvision-inception-v3",\n', "")).naming == "studio"
+    assert '"naming"' not in dumps(get_preset("d2l"))  # the default is left out, as older files have it
     with pytest.raises(SpecError) as err:
         loads(text.replace('"torchvision-inception-v3"', '"keras"'))
     assert err.value.field == "naming" and "torchvision-googlenet" in err.value.detail
