@@ -25,6 +25,7 @@ SECTIONS = (
     (9, "serve", False),
     (10, "language", False),
     (11, "hardware", False),
+    (12, "onnx", False),
 )
 
 

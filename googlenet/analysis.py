@@ -47,6 +47,7 @@ from .layers import (
     pool_out,
     shape_str,
 )
+from .naming import module_paths
 from .spec import Block, Branch, Network
 from .validate import validate
 
@@ -383,6 +384,7 @@ class _Walker:
         self.peak = 0
         self.stage = self.block = self.aux = ""
         self.module_prefix = ""
+        self.paths = module_paths(net) if record else {}  # leaf key → module path, by ``net.naming``
 
     # nodes
     def node(self, key: str, name: str, kind: str, t_in: _T, t_out: _T, *, branch: str = "", layer=None,
@@ -430,7 +432,7 @@ class _Walker:
         depth = x.depth + (1 if layer.kind in ("conv", "linear") else 0)
         y = _T(out, h, w, depth)
         node = self.node(key, layer.name, layer.kind, x, y, branch=branch, layer=layer, params=params, macs=macs,
-                         kernel=kernel, stride=stride, module=module)
+                         kernel=kernel, stride=stride, module=self.paths.get(key, module))
         return y, node, layer
 
     def seq(self, layers, x: _T, prefix: str, module_prefix: str, branch: str, field_: str, owned: bool,

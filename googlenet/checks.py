@@ -26,6 +26,7 @@ import torch
 
 from .analysis import Analysis, Node, analyze, shape_str
 from .build import build
+from .naming import node_parts
 from .spec import BatchNorm, Conv, Linear, Network
 
 # --- torchinfo --------------------------------------------------------------------------------
@@ -144,10 +145,10 @@ def _claimed(name: str, rows: set[str]) -> bool:
     return any(".".join(parts[:i]) in rows for i in range(1, len(parts) + 1))
 
 
-def _under(run: _Run, module: str) -> list:
-    """The executed leaf modules at ``module`` or inside it (a conv's conv and BatchNorm), in the
-    order they ran."""
-    return [info for name, info in run.leaves if name == module or name.startswith(module + ".")]
+def _under(run: _Run, modules: tuple[str, ...]) -> list:
+    """The executed leaf modules at one of ``modules`` or inside it (a conv's conv and
+    BatchNorm, or a flat conv and its BatchNorm beside it), in the order they ran."""
+    return [info for name, info in run.leaves if any(name == m or name.startswith(m + ".") for m in modules)]
 
 
 def _layer_checks(rows: list[Node], run: _Run, leaves: list, what: str) -> list[Check]:
@@ -157,7 +158,7 @@ def _layer_checks(rows: list[Node], run: _Run, leaves: list, what: str) -> list[
     params: list[str] = []
     rows = [r for r in rows if r.module]
     for r in rows:
-        ran = _under(run, r.module)
+        ran = _under(run, node_parts(r))
         if not ran:
             shapes.append(f"{r.key}: no module at {r.module} ran")
             params.append(f"{r.key}: no module at {r.module} ran")
@@ -168,7 +169,7 @@ def _layer_checks(rows: list[Node], run: _Run, leaves: list, what: str) -> list[
         n = sum(info.num_params for info in ran)
         if n != r.params:
             params.append(f"{r.key}: ours {r.params:,}, torchinfo {n:,}")
-    names = {r.module for r in rows}
+    names = {m for r in rows for m in node_parts(r)}
     unclaimed = [
         f"{name}: {info.num_params:,} params in no layer of ours"
         for name, info in leaves

@@ -14,7 +14,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from . import config, limits
+from . import config, importer, limits
 from .analysis import analyze
 from .presets import PRESETS, get_preset
 from .report import summary, table, to_csv
@@ -42,27 +42,43 @@ def add_network_args(p: argparse.ArgumentParser) -> None:
     """PRESET | --config FILE, and the knobs every network command takes."""
     p.add_argument("preset", nargs="?", help=f"one of: {', '.join(PRESETS)}")
     p.add_argument("--config", metavar="FILE", help="a JSON config (see `config PRESET`)")
+    p.add_argument("--from-code", metavar="FILE", help="PyTorch code written the lecture's way, or a file from `code`; read, never run")
     p.add_argument("--input", metavar="CxHxW", help="input channels x height x width, e.g. 3x224x224")
     p.add_argument("--classes", type=int, metavar="N", help="number of classes")
     p.add_argument("--aux", action="store_true", help="turn the aux heads on (presets that have them)")
 
 
+def _read_file(option: str, name: str) -> bytes:
+    path = Path(name)
+    try:
+        size = path.stat().st_size
+        if size > limits.MAX_CONFIG_BYTES:
+            raise SpecError(option.lstrip("-"), "config.size", size=f"{size:,}", limit=f"{limits.MAX_CONFIG_BYTES:,}")
+        with path.open("rb") as f:
+            data = f.read(limits.MAX_CONFIG_BYTES + 1)  # a device such as /dev/zero never ends
+    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
+        raise CliError(f"cannot read {option} {name}: {getattr(err, 'strerror', None) or err}") from None
+    if len(data) > limits.MAX_CONFIG_BYTES:
+        raise SpecError(option.lstrip("-"), "config.too_large", limit=f"{limits.MAX_CONFIG_BYTES:,}")
+    return data
+
+
 def network_from_args(args: argparse.Namespace) -> Network:
-    if (args.preset is None) == (args.config is None):
-        raise CliError("give a PRESET or --config FILE (exactly one)")
+    code = getattr(args, "from_code", None)
+    if sum(x is not None for x in (args.preset, args.config, code)) != 1:
+        raise CliError("give a PRESET, --config FILE or --from-code FILE (exactly one)")
     if args.config is not None:
-        path = Path(args.config)
+        net = config.loads(_read_file("--config", args.config))
+    elif code is not None:
+        data = _read_file("--from-code", code)
         try:
-            size = path.stat().st_size
-            if size > limits.MAX_CONFIG_BYTES:
-                raise SpecError("config", "config.size", size=f"{size:,}", limit=f"{limits.MAX_CONFIG_BYTES:,}")
-            with path.open("rb") as f:
-                data = f.read(limits.MAX_CONFIG_BYTES + 1)  # a device such as /dev/zero never ends
-        except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
-            raise CliError(f"cannot read --config {args.config}: {getattr(err, 'strerror', None) or err}") from None
-        if len(data) > limits.MAX_CONFIG_BYTES:
-            raise SpecError("config", "config.too_large", limit=f"{limits.MAX_CONFIG_BYTES:,}")
-        net = config.loads(data)
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise SpecError("from-code", "config.utf8", position=err.start) from None
+        imported = importer.read_code(text)
+        for note in imported.notes:
+            print(f"note: {note}", file=sys.stderr)
+        net = imported.network
     else:
         net = get_preset(args.preset)
     if args.input is not None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import cli, render
+from . import cli, onnx_export, render
 from .analysis import analyze
 
 
 def cmd_export(args) -> str | bytes:
+    if args.format == "onnx" or (args.format is None and args.output.lower().endswith(".onnx")):
+        return onnx_export.cmd_export(args)
     a = analyze(cli.network_from_args(args))
     fmt = args.format or _format_from_suffix(args.output)
     if args.dpi is not None and args.scale is not None:
@@ -68,7 +70,7 @@ def add_parser(sub) -> None:
         description="Draw the network with Graphviz (PNG, SVG and PDF need `dot`: apt-get install graphviz).",
     )
     cli.add_network_args(p)
-    p.add_argument("--format", choices=render.FORMATS, help="default: from the -o file's suffix")
+    p.add_argument("--format", choices=(*render.FORMATS, "onnx"), help="default: from the -o file's suffix")
     p.add_argument("--level", choices=render.LEVELS, default="blocks", help="detail: one node per stage, block or layer")
     p.add_argument("--expand", metavar="NAME", help="draw this stage, block or aux head layer by layer")
     p.add_argument("--block", metavar="NAME", help="draw only this block, its paths side by side (the lecture's figure)")

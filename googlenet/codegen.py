@@ -20,6 +20,7 @@ import inspect
 from . import runtime
 from .analysis import Analysis, analyze
 from .build import Call, Close, Open, StageMark, steps
+from .naming import get_rule, load_lines
 from .spec import Network
 from .templates import TEMPLATES
 
@@ -82,6 +83,8 @@ def _value(v) -> str:
 def _call_text(step: Call) -> str:
     args = [literal(step.node.module), *(_value(a) for a in step.args)]
     args += [f"{k}={_value(v)}" for k, v in step.kwargs.items()]
+    if step.method != "project" and step.node.module.rsplit(".", 1)[-1] != step.node.name:
+        args.append(f"name={literal(step.node.name)}")  # an upstream naming: the path does not say it
     return f"b.{step.method}({', '.join(args)})"
 
 
@@ -112,7 +115,7 @@ class _Writer:
         elif step.what == "block":
             self.emit(call, "the branch splits: its paths are concatenated")
         elif step.what == "branch":
-            self.emit(call, comment(node.name + (" (identity: the block's input)" if not node.children else "")))
+            self.emit(call, "identity: the block's input" if not node.children else "")
         else:
             self.emit(call, "runs in training mode only")
         self.depth += 1
@@ -122,7 +125,12 @@ class _Writer:
     def write(self) -> None:
         for step in steps(self.a):
             if isinstance(step, StageMark):
-                self.emit(f"# {'head' if step.node.kind == 'head' else 'stage ' + comment(step.node.name)}")
+                if step.node.kind == "head":
+                    self.emit("b.head()")
+                else:
+                    stage = step.node.layer
+                    repeat = f", repeat={literal(stage.repeat)}" if stage.repeat is not None else ""
+                    self.emit(f"b.stage({literal(stage.name)}{repeat})")
             elif isinstance(step, Call):
                 self.emit(_call_text(step), f"-> {_shape(step.node.out_shape)}")
             elif isinstance(step, Open):
@@ -171,8 +179,23 @@ def _header(net: Network, a: Analysis) -> list[str]:
         + (f"; the aux heads add {t.aux_macs:,} in training." if t.aux_params else "."),
         "How MACs are counted: multiply-accumulates of conv and linear layers only; bias adds,",
         "BatchNorm, activations, pooling, LRN, concat and adds are not counted (torchvision's",
-        "convention; torch.utils.flop_counter reports 2 x MACs as FLOPs).",
+        "convention; torch.utils.flop_counter reports 2 x MACs as FLOPs). fvcore's default total",
+        "counts conv and linear multiply-adds too, but also BatchNorm and adaptive average",
+        "pooling, so it is a little higher for a network that has them.",
+        "forward(x) returns the logits; in training mode with aux heads, a named tuple as",
+        "torchvision's: InceptionOutputs(logits, aux_logits) for one head,",
+        "GoogLeNetOutputs(logits, aux_logits2, aux_logits1) for two (the second head first).",
     ]
+    rule = get_rule(net.naming)
+    if net.naming != "studio":
+        doc += [
+            "",
+            *_wrap(escape(f"Module names follow {rule.upstream} (naming {net.naming!r}), so "
+                          "its state_dict keys, shapes and order are that model's and its checkpoints load by key:")),
+        ]
+        lines = load_lines(net)
+        if lines:
+            doc += [f"    {escape(line)}" for line in lines]
     if kinds:
         doc += ["", "Block templates:"]
         for k in kinds:
@@ -182,6 +205,8 @@ def _header(net: Network, a: Analysis) -> list[str]:
         "Weights are PyTorch's default initialisation. build_model() makes the network layer by",
         "layer with the Builder below, which puts each layer's modules at the path it is given, so",
         "a state_dict of the model Inception Studio builds loads here with model.load_state_dict(sd).",
+        "build_model(transform_input=True) does what torchvision's GoogLeNet and Inception3 do",
+        "when their builders load weights: turn an ImageNet-normalised input into (p - 0.5) / 0.5.",
         "Needs only torch (2.0 or later); run this file to check the parameter count and the output",
         "shape on the meta device (nothing is allocated).",
     ]
@@ -202,6 +227,8 @@ def to_python(net: Network) -> str:
         "",
         "",
         f"NAME = {literal(net.name)}",
+        f"DESCRIPTION = {literal(net.description)}",
+        f"NAMING = {literal(net.naming)}  # where the modules go (Inception Studio's naming rules)",
         f"INPUT_SHAPE = ({c}, {h}, {w})  # channels, height, width",
         f"NUM_CLASSES = {net.classes}",
         f"OUTPUT_SHAPE = {tuple(t.output_shape)!r}  # per image",
@@ -209,9 +236,9 @@ def to_python(net: Network) -> str:
         f"MACS = {_value(t.macs)}  # per image, conv and linear layers (see above)",
         "",
         "",
-        "def build_model() -> Net:",
+        "def build_model(transform_input: bool = False) -> Net:",
         '    """The network with freshly initialised weights; shapes in the comments are per image."""',
-        "    b = Builder()",
+        "    b = Builder(transform_input=transform_input)",
         *wr.lines,
         "    return b.net",
         "",

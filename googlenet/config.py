@@ -8,7 +8,7 @@ failure is a ``SpecError`` naming the field. ``dumps(loads(text)) == text`` for 
 
 Schema (``"format": "inception-studio/2"``)::
 
-    {format, name, description, input: [C, H, W], classes, width, aux_enabled,
+    {format, name, description, input: [C, H, W], classes, width, aux_enabled, naming,
      style: {conv_bias, batch_norm, bn_eps, branch3_kernel, pool_ceil},
      stages: [{name, repeat, items: [LAYER | BLOCK, ...]}],
      head: [LAYER, ...],
@@ -24,6 +24,8 @@ A width field with one number is written as a number (``"c1": 64``), otherwise a
 (``"c2": [96, 128]``). Fields left out take their defaults. A written-out block keeps the
 ``kind`` and ``widths`` of the template it was made from, so it can be reset to it.
 ``"inception-studio/1"`` configs (template blocks only, ``act`` as true/false) still load.
+``naming`` is a module naming rule of ``naming.RULES``, written when it is not ``"studio"`` (the
+default, and what every file written before the field existed meant).
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ def to_dict(net: Network) -> dict[str, Any]:
         "classes": net.classes,
         "width": net.width,
         "aux_enabled": net.aux_enabled,
+        **({"naming": net.naming} if net.naming != "studio" else {}),  # left out: the default
         "style": dataclasses.asdict(net.style),
         "stages": [
             {
@@ -369,7 +372,7 @@ def from_dict(d) -> Network:
         d,
         "",
         {"input", "classes", "stages"},
-        {"format", "name", "description", "width", "aux_enabled", "style", "head", "aux"},
+        {"format", "name", "description", "width", "aux_enabled", "naming", "style", "head", "aux"},
     )
     fmt = d.get("format", FORMAT)
     if fmt not in FORMATS:
@@ -407,6 +410,7 @@ def from_dict(d) -> Network:
         classes=_int(d["classes"], "classes"),
         width=_float(d.get("width", 1.0), "width"),
         aux_enabled=_bool(d.get("aux_enabled", False), "aux_enabled"),
+        naming=_str(d.get("naming", "studio"), "naming"),
         style=style,
         stages=tuple(stages),
         head=head,

@@ -131,6 +131,27 @@ MESSAGES: dict[str, str] = {
     "device.unknown": "unknown device {value}; choose one of: {names}",
     "device.dtype": "{device} has no {dtype} peak (no such arithmetic, or no published figure); choose one of: {choices}",
     "device.unmeasured": "{name} has not been measured yet in this process",
+    # upstream naming, ONNX and code import
+    "naming.collision": "under the {rule} naming, {first} and {second} would both put modules at {path}; rename one",
+    "onnx.unsupported": "{layer} cannot be written as ONNX: {reason}",
+    "onnx.missing": "ONNX export needs the {package} package (pip install -r requirements.txt)",
+    "code.syntax": "is not valid Python: {reason}",
+    "code.size": "is {size} characters; the limit is {limit}",
+    "code.depth": "is nested more than {limit} levels deep",
+    "code.many": "has more than {limit} {what}",
+    "code.statement": "{construct} is not supported; {hint}",
+    "code.loop": "a {kind} loop is not supported; write the layers out",
+    "code.import": "importing {module} is not supported; the reader understands torch, torch.nn, torch.nn.functional and d2l's torch",
+    "code.call": "{call}(…) is not something the reader knows; it reads {known}",
+    "code.argument": "{call}: {reason}",
+    "code.literal": "{what} must be written as a literal (a number, a tuple of numbers, True/False or a string), got {got}",
+    "code.huge": "{value} is far too large",
+    "code.name": "{name} is not defined above",
+    "code.forward": "{cls}.forward: {reason}",
+    "code.channels": "{call} expects {declared} input {unit}, but the layer before it gives {actual}",
+    "code.activation": "{act} after {after} is not supported; an activation follows a conv, a linear layer or a BatchNorm",
+    "code.no_network": "no network found: assign nn.Sequential(…) to a name (as the lecture does with net = nn.Sequential(b1, …, b5, nn.Linear(1024, 10))), or paste a file with build_model() from Inception Studio",
+    "code.builder": "{call}: {reason}",
 }
 
 

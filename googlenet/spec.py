@@ -145,6 +145,9 @@ class Network:
     aux_enabled: bool = False
     width: float = 1.0  # multiplier on every conv's output channels, see ``layers.scaled``
     description: str = ""
+    # where the built module puts each layer (``naming.RULES``): "studio" (our own names) or an
+    # upstream implementation's, so that its checkpoints load by key
+    naming: str = "studio"
 
     def blocks(self) -> list[Block]:
         return [it for st in self.stages for it in st.items if isinstance(it, Block)]

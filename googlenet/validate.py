@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from . import limits as L
 from .errors import SpecError, shown
+from .naming import get_rule
 from .spec import ACTS, LAYER_CLASSES, MERGES, Block, Branch, Network, Stage
 from .templates import get_template
 from .values import check_bool, check_choice, check_float, check_int, check_name
@@ -144,6 +145,7 @@ def validate(net: Network) -> None:
     check_int("classes", net.classes, 1, L.MAX_CLASSES)
     check_float("width", net.width, L.MIN_WIDTH, L.MAX_WIDTH)
     check_bool("aux_enabled", net.aux_enabled)
+    get_rule(net.naming, "naming")
     check_float("style.bn_eps", net.style.bn_eps, 0.0, 1.0, lo_open=True)
     if net.style.branch3_kernel not in (3, 5):
         raise SpecError("style.branch3_kernel", "choice", choices="5 (the paper), 3 (torchvision)", value=shown(net.style.branch3_kernel))

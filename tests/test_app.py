@@ -361,7 +361,7 @@ def test_family_page_lists_every_preset():
 
 def test_code_page_checks_and_latency():
     at = run({"preset": "d2l", "input": "1x64x64"}, page="pages/code.py")
-    assert "def build_model()" in at.code[0].value
+    assert "def build_model(" in at.code[0].value
     verdicts = at.table[0].value["Verdict"]
     assert set(verdicts) == {"agrees"}
     at.button(key="code_measure").click().run()

@@ -66,7 +66,7 @@ def assert_same_model(net: Network) -> dict:
     assert tuple(out.shape) == (1, *a.totals.output_shape) == (1, *ns["OUTPUT_SHAPE"])
     if net.aux_enabled and net.aux:
         outs = ours.train()(torch.empty(2, *net.input, device="meta"))
-        assert tuple(outs.logits.shape) == (2, *a.totals.output_shape) and len(outs.aux) == len(net.aux)
+        assert tuple(outs.logits.shape) == (2, *a.totals.output_shape) and len(outs) == 1 + len(net.aux)
     return ns
 
 
@@ -296,7 +296,7 @@ def test_cli_config_with_hostile_names(tmp_path, capsys):
     "argv, message",
     [
         (["code", "no-such-preset"], "unknown preset"),
-        (["code"], "PRESET or --config"),
+        (["code"], "PRESET, --config FILE or --from-code"),
         (["code", "d2l", "--input", "1x2"], "--input must look like"),
         (["code", "googlenet", "--input", "3x16x16"], "too small"),
         (["code", "d2l", "--aux"], "has no aux heads"),

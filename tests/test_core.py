@@ -303,7 +303,7 @@ def test_cli_presets_lists_each_with_a_description():
         (("summary", "d2l", "--input", "1x0x96"), "input.height: must be ≥ 1, got 0"),
         (("summary", "googlenet", "--input", "3x64x64"), "the smallest input is"),
         (("summary", "d2l", "--input", "big"), "--input must look like 3x224x224"),
-        (("summary",), "give a PRESET or --config FILE"),
+        (("summary",), "give a PRESET, --config FILE or --from-code FILE"),
         (("summary", "d2l", "--aux"), "d2l has no aux heads"),
         (("summary", "--config", "/nonexistent.json"), "cannot read --config"),
         (("frobnicate",), "invalid choice"),

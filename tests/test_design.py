@@ -193,7 +193,8 @@ def test_head_layers_insert_and_a_layer_inside_a_split():
 def test_old_configs_still_load(name):
     old = config.loads((DATA / f"{name}-format1.json").read_bytes())
     assert json.loads((DATA / f"{name}-format1.json").read_text())["format"] == "inception-studio/1"
-    assert old == get_preset(name)
+    # a file from before naming rules keeps the module names it had: the studio naming
+    assert old == replace(get_preset(name), naming="studio")
 
 
 def test_custom_blocks_through_the_command_line():

@@ -134,7 +134,8 @@ def test_bn_inception_block_sizes():
 
 
 def test_inception_resnet_v2_residual_merges():
-    net = replace(get_preset("inception-resnet-v2"), width=0.25)
+    # the studio naming: each block a module at its name (timm's names are tested in test_upstream)
+    net = replace(get_preset("inception-resnet-v2"), width=0.25, naming="studio")
     model = build(net).eval()
     steps = dict(model._program)
     for name, scale in (("block35_1", 0.17), ("block17_20", 0.10), ("block8_9", 0.20), ("block8", 1.0)):

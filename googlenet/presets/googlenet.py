@@ -109,6 +109,7 @@ def googlenet_torchvision() -> Network:
 
     return Network(
         name="googlenet-torchvision",
+        naming="torchvision-googlenet",  # torchvision's state_dict keys, so its checkpoint loads
         description="GoogLeNet as torchvision builds it (weights ported from TensorFlow): BatchNorm "
         "(eps 0.001) after every conv without bias, a 3×3 kernel in the \"5×5\" path, ceil-mode pools, "
         "a 2×2 max pool before stage 5, global average pool, dropout 0.2.",

@@ -45,6 +45,7 @@ def inception_bn() -> Network:
 
     return Network(
         name="inception-bn",
+        naming="cadene-bninception",  # Cadene's flat Caffe names, so its checkpoint loads
         description="BN-Inception as in the Caffe model (Cadene's pretrainedmodels port): conv → BN (eps 1e-5) "
         "→ ReLU with conv bias, two 3×3 convs for the 5×5 path, stride-2 blocks 3c and 4e, a max pool in "
         "inception_5b's pool path, ceil-mode pools, a 7×7 average pool and one linear layer, no dropout.",

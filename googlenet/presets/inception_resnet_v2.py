@@ -36,6 +36,7 @@ def inception_resnet_v2() -> Network:
 
     return Network(
         name="inception-resnet-v2",
+        naming="timm-inception-resnet-v2",  # timm's state_dict keys, so its checkpoint loads
         description="Inception-ResNet-v2 as timm builds it (weights ported from TensorFlow-Slim): TF-Slim's stem "
         "and mixed_5b, 10 block35 (scale 0.17), Reduction-A, 20 block17 (0.10), Reduction-B, 9 block8 (0.20) "
         "and a final block8 without ReLU, conv2d_7b to 1536, global average pool, no dropout.",

@@ -48,6 +48,7 @@ def inception_v3() -> Network:
     )
     return Network(
         name="inception-v3",
+        naming="torchvision-inception-v3",  # torchvision's state_dict keys, so its checkpoint loads
         description="Inception-v3 as torchvision builds it (weights ported from TensorFlow): conv → BN "
         "(eps 0.001) → ReLU without conv bias, factorised 1×7/7×1 convs at 17×17, 1×3|3×1 splits at 8×8, "
         "global average pool, dropout 0.5; the aux head (AuxLogits) reads Mixed_6e.",

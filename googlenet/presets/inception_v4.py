@@ -40,6 +40,7 @@ def inception_v4() -> Network:
 
     return Network(
         name="inception-v4",
+        naming="timm-inception-v4",  # timm's state_dict keys, so its checkpoint loads
         description="Inception-v4 as timm builds it (weights ported from TensorFlow): conv → BN (eps 0.001) "
         "→ ReLU without conv bias, a stem with three two-way blocks, 4 Inception-A, Reduction-A, 7 Inception-B, "
         "Reduction-B and 3 Inception-C blocks, global average pool, no dropout.",

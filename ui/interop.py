@@ -1,0 +1,90 @@
+"""Streamlit glue for working with the rest of the ecosystem: the design as an ONNX file, and
+PyTorch code (the lecture's, or a file from the Code page) read into a design.
+
+Nothing a user pastes or uploads is run: ``googlenet.importer`` parses it with ``ast``. The
+ONNX file is made only when the button is pressed (Streamlit calls the data function then)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import streamlit as st
+
+from googlenet import importer, onnx_export
+from googlenet import limits as L
+from googlenet.spec import Network, SpecError
+
+from . import state
+
+NETRON = "Open it in Netron: drop it on netron.app, or run `pip install netron` and `netron FILE`."
+
+
+@lru_cache(maxsize=2)
+def onnx_bytes(net: Network) -> bytes:
+    return onnx_export.to_onnx(net)
+
+
+def onnx_download(net: Network, file_name: str, key: str = "main_onnx_download") -> None:
+    """A download button for ``net`` as ONNX (fresh weights, the inference path), disabled with
+    the reason when ONNX cannot express it."""
+    why = onnx_export.problem(net)
+    st.download_button(
+        "ONNX", data=lambda: onnx_bytes(net), file_name=file_name, mime="application/octet-stream", key=key,
+        on_click="ignore", icon=":material/download:", disabled=why is not None,
+        help=f"Cannot be written as ONNX: {why}" if why else f"The network as an ONNX graph (random weights). {NETRON}",
+    )
+
+
+def code_import(key: str = "main_code") -> Network | None:
+    """A paste box and a .py upload for PyTorch code. Returns the network the code describes on
+    the run after the user presses *Read the code* (None on every other run); a refusal, naming
+    the line and the construct, and the reader's notes stay on the page for the next run."""
+    _show(st.session_state.pop(f"{key}_messages", []))  # what the last read said (the page reran since)
+    with st.form(key=f"{key}_form"):
+        text = st.text_area(
+            "PyTorch code", key=f"{key}_text", height=200,
+            placeholder="class Inception(nn.Module): …\nb1 = nn.Sequential(…)\nnet = nn.Sequential(b1, b2, b3, b4, b5, nn.Linear(1024, 10))",
+            help="The lecture's way (an Inception class and nn.Sequential stages of nn.Conv2d, nn.ReLU, nn.MaxPool2d, …) "
+            "or a file saved from the Code page. It is read, never run.",
+        )
+        upload = st.file_uploader("… or a .py file", type=["py"], key=f"{key}_file")
+        submitted = st.form_submit_button("Read the code", icon=":material/input:")
+    if not submitted:
+        return None
+    messages: list[tuple[str, str]] = []
+    net = _read(text, upload, messages)
+    if net is None:
+        _show(messages)  # refused: said now, and the design stays as it is
+    else:
+        st.session_state[f"{key}_messages"] = messages  # said on the run that shows the new design
+    return net
+
+
+def _show(messages: list[tuple[str, str]]) -> None:
+    for kind, text in messages:
+        (st.error if kind == "error" else st.info)(text, icon=":material/error:" if kind == "error" else ":material/info:")
+
+
+def _read(text: str, upload, messages: list[tuple[str, str]]) -> Network | None:
+    if upload is not None:
+        data = upload.getvalue()
+        if len(data) > L.MAX_CONFIG_BYTES:
+            messages.append(("error", f"{state.md_literal(upload.name)}: the file is larger than {L.MAX_CONFIG_BYTES:,} bytes"))
+            return None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            messages.append(("error", f"{state.md_literal(upload.name)} is not UTF-8 text (byte {err.start})"))
+            return None
+    if not text.strip():
+        messages.append(("error", "Paste some code or choose a file first."))
+        return None
+    try:
+        got = importer.read_code(text)
+    except SpecError as err:
+        messages.append(("error", f"Could not read the code: **{state.md_literal(err.field or 'code')}** — {state.md_literal(err.detail, 500)}"))
+        return None
+    messages.extend(("info", state.md_literal(note, 300)) for note in got.notes)
+    what = "a file from Inception Studio" if got.kind == "generated" else "code written the lecture's way"
+    messages.append(("info", f"Read {what}: **{state.md_literal(got.network.name)}**, {len(got.network.blocks())} blocks."))
+    return got.network
