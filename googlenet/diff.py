@@ -8,7 +8,7 @@ their stage and name, as a block count change adds or removes blocks at a stage'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 
 from .spec import Block, Network
 
@@ -37,6 +37,14 @@ def _same_but_name(x, y) -> bool:
 
 def _layer_text(layer) -> str:
     return getattr(layer, "label", None) or type(layer).__name__
+
+
+def _fields_apart(x, y) -> tuple[str, str]:
+    """Two layers of one type that read the same: the fields in which they differ."""
+    if type(x) is not type(y) or not is_dataclass(x):
+        return _layer_text(x), _layer_text(y)
+    apart = [f.name for f in fields(x) if f.name != "name" and getattr(x, f.name) != getattr(y, f.name)]
+    return (", ".join(f"{n} {getattr(x, n)}" for n in apart), ", ".join(f"{n} {getattr(y, n)}" for n in apart))
 
 
 def _item_text(item) -> str:
@@ -81,7 +89,10 @@ def diff(a: Network, b: Network) -> list[Change]:
                 elif not _same_but_name(it, other):
                     out.append(Change("structure", it.name, _item_text(it), _item_text(other)))
             elif it != other:
-                out.append(Change("structure", it.name, _item_text(it), _item_text(other)))
+                ta, tb = _item_text(it), _item_text(other)
+                if ta == tb:
+                    ta, tb = _fields_apart(it, other)
+                out.append(Change("structure", it.name, ta, tb))
         names_a = {it.name for it in s.items}
         out += [Change("added", it.name, "", _item_text(it)) for it in t.items if it.name not in names_a]
     out += [Change("added", "." + t.name, "", f"{len(t.items)} items") for t in b.stages if t.name not in stages_a]

@@ -5,8 +5,9 @@ Inception-v3 and later) without its factorised convolutions."""
 import streamlit as st
 
 from googlenet.report import COUNTING_RULE
-from ui import charts, studio, tables
-from ui.state import md_literal
+from ui import charts, figures, studio, tables
+from ui.i18n import _
+from ui.state import md_literal, stem
 
 studio.page()
 cur = studio.current()
@@ -84,3 +85,7 @@ if les.factorise:
 else:
     st.info("This block has no factorised pairs (1×n → n×1, or 3×3 → 3×3); Inception-v3 and later blocks do.")
 st.caption("Counterfactual costs are computed from the same convolutions built in PyTorch (see tests). " + COUNTING_RULE + ".")
+
+st.header(_("Export the block figure"), divider="gray")
+fig = figures.figure_options("block", default_orientation="bt", block=True)
+figures.block_downloads(cur.net, block, stem(cur.shown), studio.theme(), fig)

@@ -62,3 +62,9 @@ def test_another_family_member_differs_in_almost_everything():
     changes = diff(get_preset("d2l"), get_preset("inception-v3"))
     whats = {c.what for c in changes}
     assert {"network", "removed", "added"} <= whats
+
+
+def test_layers_that_read_the_same_say_which_field_differs():
+    a, b = get_preset("d2l"), get_preset("googlenet")
+    pools = [c for c in diff(a, b) if c.what == "structure" and c.key == "maxpool2"]
+    assert pools and pools[0].a != pools[0].b
