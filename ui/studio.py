@@ -577,7 +577,7 @@ def diagram(
     changed, token = diagram_view.design_changes(key, net)
     selected = st.session_state.get(select_key) if select_key else None
     _show_svg(
-        svg, legend(opts.color, a), height, _("Diagram of {name} at the level of {level}").format(name=net.name, level=opts.level),
+        svg, legend(opts.color, a, opts.level, expand=opts.expand), height, _("Diagram of {name} at the level of {level}").format(name=net.name, level=opts.level),
         opts.theme, key, focus=diagram_view.lecture_focus([g.key for g in a.blocks]), changed=changed, change_token=token,
         selected=selected, marked=marked, select_key=select_key,
     )

@@ -601,7 +601,12 @@ export default function (component) {
   const gen = (inst.gen = (inst.gen || 0) + 1);
   inst.update({ ...(data || {}), __setTrigger: setTriggerValue });
   return () => {
-    // Streamlit keeps only the latest run's clean-up: run it only when no later run came
-    if (inst.gen === gen) inst.destroy();
+    // Streamlit keeps only the latest run's clean-up, and may call an earlier run's late (a
+    // run that was overtaken while its module loaded): tear down only when no later run came
+    // and the element has really left the page
+    setTimeout(() => {
+      const host = parentElement.host || parentElement;
+      if (inst.gen === gen && !(host && host.isConnected)) inst.destroy();
+    }, 0);
   };
 }
