@@ -41,7 +41,7 @@ from googlenet.spec import Block, InputTooSmall, Network, SpecError
 
 from . import charts, figures, jobs, state, tables
 from . import diagram as diagram_view
-from .i18n import _
+from .i18n import N_, _
 from .state import Design
 
 TITLE = "Inception Studio"
@@ -516,7 +516,7 @@ class DiagramOptions:
     theme: str = "light"
 
 
-NO_EXPAND = "(none)"
+NO_EXPAND = N_("(none)")
 
 
 def diagram_options(a: Analysis, prefix: str = "main") -> DiagramOptions:
@@ -525,20 +525,18 @@ def diagram_options(a: Analysis, prefix: str = "main") -> DiagramOptions:
         _("Level"), LEVELS, default="blocks", required=True, key=f"{prefix}_level",
         format_func=lambda lv: {"stages": _("stages"), "blocks": _("blocks"), "layers": _("layers")}.get(lv, lv),
     )
-    names = [NO_EXPAND] + expandable(a)
+    none = _(NO_EXPAND)  # the option itself, not a format_func: the same in every view of the widget
+    names = [none] + expandable(a)
     key = f"{prefix}_expand"
     if st.session_state.get(key) not in names:
-        st.session_state[key] = NO_EXPAND
-    expand = cols[1].selectbox(
-        _("Open one stage or block"), names, key=key, help=_("Draw it layer by layer; the rest stays collapsed."),
-        format_func=lambda n: _("(none)") if n == NO_EXPAND else n,
-    )
+        st.session_state[key] = none
+    expand = cols[1].selectbox(_("Open one stage or block"), names, key=key, help=_("Draw it layer by layer; the rest stays collapsed."))
     color = cols[2].segmented_control(
         _("Colour by"), COLORS, default="kind", required=True, key=f"{prefix}_color",
         format_func=lambda c: {"kind": _("kind"), "params": _("params"), "macs": _("MACs")}[c],
     )
     numbers = cols[3].toggle(_("Numbers"), key=f"{prefix}_numbers", help=_("Params and MACs on every node"))
-    return DiagramOptions(level, None if expand == NO_EXPAND else expand, color, numbers, theme())
+    return DiagramOptions(level, None if expand == none else expand, color, numbers, theme())
 
 
 SELECTED = "main_selected"  # the analysis key of the node clicked on the main diagram
