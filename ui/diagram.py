@@ -16,7 +16,6 @@ keys that changed, so that a change is marked once, not again on a page visit.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -34,13 +33,12 @@ MIN_PX = 9  # the smallest text on screen at the readable scale, in CSS pixels
 MAX_MARKED_CHANGES = 8  # more changed blocks than this is a new network, not a change to mark
 
 
-@lru_cache(maxsize=1)
-def _component():
-    return st.components.v2.component(
-        NAME,
-        css=(ASSETS / "diagram.css").read_text(encoding="utf-8"),
-        js=(ASSETS / "diagram.js").read_text(encoding="utf-8"),
-    )
+# registered once, when the module is imported (Streamlit re-registers it on a new runtime)
+_COMPONENT = st.components.v2.component(
+    NAME,
+    css=(ASSETS / "diagram.css").read_text(encoding="utf-8"),
+    js=(ASSETS / "diagram.js").read_text(encoding="utf-8"),
+)
 
 
 def words() -> dict[str, str]:
@@ -120,7 +118,7 @@ def show(
     callbacks = {"on_select_change": _selected(key, select_key) if select_key else (lambda: None)}
     # the keyed container gives browser tests and the page's CSS a stable selector
     with st.container(key=f"{key}_box"):
-        _component()(key=key, data=data, width="stretch", height="content", **callbacks)
+        _COMPONENT(key=key, data=data, width="stretch", height="content", **callbacks)
 
 
 def design_changes(key: str, net: Network) -> tuple[list[str], int]:
