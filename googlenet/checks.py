@@ -310,8 +310,27 @@ MIN_TIMED = 3  # timed passes kept even when the time budget runs out
 _LOCK = threading.Lock()  # one measurement at a time: they share the CPU and torch's thread count
 
 
+# The refusals' English, by code; an interface translates ``err.template`` with ``err.values``.
+MESSAGES: dict[str, str] = {
+    "run.memory": (
+        "too large to run: one forward pass needs about {need} of memory (weights {weights} + peak "
+        "activations {peak}); the limit is {limit}"
+    ),
+    "run.macs": "too large to run: one forward pass is {gmacs} GMACs; the limit is {limit} GMACs",
+}
+
+
 class TooLargeToRun(ValueError):
     """The network would need more memory or compute than a measurement may use."""
+
+    def __init__(self, code: str, **values):
+        """``TooLargeToRun(code, **values)``; a text of its own is kept as it is (no code)."""
+        if code in MESSAGES:
+            self.code, self.values, self.template = code, values, MESSAGES[code]
+            code = self.template.format(**values)
+        else:
+            self.code, self.values, self.template = None, {}, None
+        super().__init__(code)
 
 
 def _gb(n: int) -> str:
@@ -324,14 +343,10 @@ def check_runnable(net: Network) -> Analysis:
     t = a.totals
     need = t.weights_bytes + t.peak_activation_bytes
     if need > MAX_RUN_BYTES:
-        raise TooLargeToRun(
-            f"too large to run: one forward pass needs about {_gb(need)} of memory (weights "
-            f"{_gb(t.weights_bytes)} + peak activations {_gb(t.peak_activation_bytes)}); the limit is {_gb(MAX_RUN_BYTES)}"
-        )
+        raise TooLargeToRun("run.memory", need=_gb(need), weights=_gb(t.weights_bytes),
+                            peak=_gb(t.peak_activation_bytes), limit=_gb(MAX_RUN_BYTES))
     if t.macs > MAX_RUN_MACS:
-        raise TooLargeToRun(
-            f"too large to run: one forward pass is {t.macs / 1e9:,.1f} GMACs; the limit is {MAX_RUN_MACS / 1e9:,.0f} GMACs"
-        )
+        raise TooLargeToRun("run.macs", gmacs=f"{t.macs / 1e9:,.1f}", limit=f"{MAX_RUN_MACS / 1e9:,.0f}")
     return a
 
 

@@ -241,6 +241,11 @@ def picker(key: str = PICKER) -> str:
     """The language picker (English / 中文); returns the session's language."""
     import streamlit as st
 
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is not None and key in ctx.widget_user_keys_this_run:
+        return language()  # drawn already in this run (by the entry point or another caller)
     lang = language()
     if st.session_state.get(key) != lang:
         st.session_state[key] = lang  # the widget shows the session's language, however it was set
@@ -291,3 +296,60 @@ def error_text(err: SpecError, lang: str | None = None) -> str:
 def note_text(note, lang: str | None = None) -> str:
     """An analysis ``Note`` (a code and its values) in ``lang``."""
     return message(note.code, dict(note.values), lang)
+
+
+# --- words the core writes: diagrams, CSV headers, generated code's comments ------------------------
+
+
+def diagram_words(lang: str | None = None) -> dict[str, str]:
+    """The words a diagram and its legend write (``googlenet.render.WORDS``) in ``lang``: pass
+    them as ``words=`` to ``to_dot`` / ``block_dot`` / ``legend``, so the drawing on the page and
+    its PNG / SVG / PDF export speak the interface's language. Names, numbers, shapes and
+    layer labels (``conv 3×3 /2``) stay as they are."""
+    from googlenet.render.text import WORDS
+
+    lang = lang or language()
+    return {key: gettext_in(lang, text) for key, text in WORDS.items()}
+
+
+def csv_headers(lang: str | None = None) -> dict[str, str]:
+    """The layer CSV's column headers (``googlenet.report.CSV_HEADERS``) in ``lang``, for
+    ``report.to_csv(a, headers=…)``; the column names stay the default (English), which is what
+    scripts that read the file expect."""
+    from googlenet.report import CSV_HEADERS
+
+    lang = lang or language()
+    return {key: gettext_in(lang, text) for key, text in CSV_HEADERS.items()}
+
+
+def code_words(lang: str | None = None) -> dict[str, str]:
+    """The generated code's comment lines (``googlenet.codegen.COMMENTS``) in ``lang``, for
+    ``codegen.to_python(net, words=…)``: only comments and the docstring change, never the code."""
+    from googlenet.codegen import COMMENTS
+
+    lang = lang or language()
+    return {key: gettext_in(lang, text) for key, text in COMMENTS.items()}
+
+
+def template_description(kind: str | None, lang: str | None = None) -> str:
+    """A block template's one-line description (``googlenet.templates``) in ``lang``."""
+    from googlenet.templates import TEMPLATES
+
+    template = TEMPLATES.get(kind) if kind else None
+    return gettext_in(lang or language(), template.description) if template else ""
+
+
+def preset_description(name: str, lang: str | None = None) -> str:
+    """A preset's one-line summary in ``lang``."""
+    from googlenet.presets import PRESETS
+
+    return gettext_in(lang or language(), PRESETS[name].description)
+
+
+def coded_text(err: Exception, lang: str | None = None) -> str:
+    """An exception that carries a ``template`` (a msgid) and its ``values`` (``jobs.Busy``,
+    ``checks.TooLargeToRun``), in ``lang``; any other exception as its own text."""
+    template, values = getattr(err, "template", None), getattr(err, "values", None)
+    if not isinstance(template, str) or not isinstance(values, Mapping):
+        return str(err)
+    return gettext_in(lang or language(), template).format(**values)
