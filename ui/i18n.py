@@ -205,6 +205,13 @@ def _(message: str) -> str:
     return gettext_in(language(), message)
 
 
+def translate(message: str) -> str:
+    """A msgid held by the core as data (e.g. ``report.PROSE[...]``), in the session's language;
+    unlike ``_`` it is not an extraction keyword: the core's tables are extracted by their own
+    extractors (``ui.i18n_extract``)."""
+    return gettext_in(language(), message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(language()).ngettext(singular, plural, n)
 
@@ -241,11 +248,8 @@ def picker(key: str = PICKER) -> str:
     """The language picker (English / 中文); returns the session's language."""
     import streamlit as st
 
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    from streamlit.errors import StreamlitDuplicateElementKey
 
-    ctx = get_script_run_ctx()
-    if ctx is not None and key in ctx.widget_user_keys_this_run:
-        return language()  # drawn already in this run (by the entry point or another caller)
     lang = language()
     if st.session_state.get(key) != lang:
         st.session_state[key] = lang  # the widget shows the session's language, however it was set
@@ -253,10 +257,13 @@ def picker(key: str = PICKER) -> str:
     def changed() -> None:
         set_language(st.session_state[key])
 
-    st.segmented_control(
-        _("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, required=True, key=key,
-        on_change=changed, help=_("The interface's language; the link keeps it once chosen."),
-    )
+    try:
+        st.segmented_control(
+            _("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, required=True, key=key,
+            on_change=changed, help=_("The interface's language; the link keeps it once chosen."),
+        )
+    except StreamlitDuplicateElementKey:
+        pass  # drawn already in this run (by the entry point's sidebar): one picker is enough
     return language()
 
 
@@ -353,3 +360,25 @@ def coded_text(err: Exception, lang: str | None = None) -> str:
     if not isinstance(template, str) or not isinstance(values, Mapping):
         return str(err)
     return gettext_in(lang or language(), template).format(**values)
+
+
+def _coded(parts, lang: str) -> str:
+    """``(template, values)`` pieces (msgids from the core) joined, each in ``lang``."""
+    return "".join(gettext_in(lang, template).format(**dict(values)) for template, values in parts)
+
+
+def check_name(check, lang: str | None = None) -> str:
+    """A torchinfo check's name in ``lang`` (its English ``name`` when it carries no codes)."""
+    parts = dict(getattr(check, "texts", ()) or ()).get("name")
+    return _coded(parts, lang or language()) if parts else check.name
+
+
+def check_note(check, lang: str | None = None) -> str:
+    parts = dict(getattr(check, "texts", ()) or ()).get("note")
+    return _coded(parts, lang or language()) if parts else check.note
+
+
+def check_value(check, field: str, lang: str | None = None) -> str:
+    """A check's ``ours`` or ``theirs`` when it is text (``12 of 12 match``), in ``lang``."""
+    parts = dict(getattr(check, "texts", ()) or ()).get(field)
+    return _coded(parts, lang or language()) if parts else str(getattr(check, field))

@@ -5,8 +5,9 @@
   key as the translators' comment: the core's error messages, the diagram's words, the CSV's
   headers, the generated code's comments.
 * ``extract_descriptions``: the one-line descriptions of presets and block templates: the
-  ``description=`` keyword of every call, and the second positional argument of the calls named
-  in the ``positional`` option (``Preset("d2l", "The lecture's …", …)``).
+  keyword arguments named in the ``arguments`` option (default ``description``) of every call, and the
+  positional arguments named in the ``positional`` option as ``Call:index`` (``Preset:1`` for
+  ``Preset("d2l", "The lecture's …", …)``; ``Device:7`` for a device's basis).
 
 Registered in ``babel.cfg``. Files are parsed with ``ast``, never imported or executed.
 """
@@ -46,14 +47,19 @@ def extract_messages(fileobj: IO[bytes], keywords, comment_tags, options) -> Fou
 
 
 def extract_descriptions(fileobj: IO[bytes], keywords, comment_tags, options) -> Found:
-    positional = _names(options, "positional", "")
+    names = _names(options, "arguments", "description")
+    positional: dict[str, int] = {}
+    for item in _names(options, "positional", ""):
+        call, _, index = item.partition(":")
+        positional[call] = int(index or 1)
     tree = ast.parse(fileobj.read().decode(options.get("encoding", "utf-8")))
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         func = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
         for kw in node.keywords:
-            if kw.arg == "description" and _text(kw.value) is not None:
-                yield kw.value.lineno, None, kw.value.value, [f"description ({func})"]
-        if func in positional and len(node.args) >= 2 and _text(node.args[1]) is not None:
-            yield node.args[1].lineno, None, node.args[1].value, [f"description ({func} {_text(node.args[0])})"]
+            if kw.arg in names and _text(kw.value) is not None:
+                yield kw.value.lineno, None, kw.value.value, [f"{kw.arg} ({func})"]
+        i = positional.get(func)
+        if i is not None and len(node.args) > i and _text(node.args[i]) is not None:
+            yield node.args[i].lineno, None, node.args[i].value, [f"{func} {_text(node.args[0])}, argument {i}"]
