@@ -264,31 +264,54 @@ def test_the_link_decides_before_the_browser_and_is_kept():
 
 
 def texts_of_chart(spec: str) -> list[str]:
+    """A plotly chart's words: titles, axis titles, annotations, and each trace's name, text,
+    hover template and the text it fills into the template."""
     fig = json.loads(spec)
     out = []
     layout = fig.get("layout", {})
-    for part in [layout.get("title")] + [layout.get(k, {}).get("title") for k in layout if k.startswith(("xaxis", "yaxis"))]:
+    parts = [layout.get("title"), layout.get("legend", {}).get("title")]
+    parts += [layout.get(k, {}).get("title") for k in layout if k.startswith(("xaxis", "yaxis"))]
+    for part in parts:
         if isinstance(part, dict) and part.get("text"):
             out.append(part["text"])
+    out += [str(a.get("text", "")) for a in layout.get("annotations", []) or []]
     for trace in fig.get("data", []):
         out += [str(trace.get("name", ""))] + [str(t) for t in trace.get("text", []) or []]
+        out += [v for row in trace.get("customdata", []) or [] for v in (row if isinstance(row, list) else [row]) if isinstance(v, str)]
         out.append(re.sub(r"%\{[^}]*\}", " ", str(trace.get("hovertemplate", ""))).replace("<br>", " ").replace("<extra></extra>", ""))
     return out
 
 
+def _frame(df) -> list[str]:
+    return [str(c) for c in df.columns] + [str(i) for i in df.index if not isinstance(i, int)] + [str(v) for v in df.to_numpy().ravel()]
+
+
+WIDGETS = ("button", "selectbox", "multiselect", "radio", "number_input", "slider", "select_slider", "text_area",
+           "text_input", "toggle", "checkbox", "download_button", "file_uploader", "form_submit_button")
+
+
 def texts(at: AppTest, charts: set[str] | None = None, frames: bool = True) -> list[str]:
-    """What a reader sees: titles, headers, text, labels, options, tables' cells, charts' words."""
+    """What a reader sees: titles, headers, text, labels, help texts, options, metrics, expanders,
+    tabs, tables' and data frames' cells, charts' words (code blocks are code: not included)."""
     out = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
         out += [e.value for e in getattr(at, kind)]
-    out += [b.label for b in at.button]
-    for box in at.selectbox:
-        out += [box.label, *map(str, box.options)]
+    for kind in WIDGETS:
+        for w in at.get(kind):
+            proto = getattr(w, "proto", None)
+            out += [str(getattr(proto, "label", "")), str(getattr(proto, "help", "")), str(getattr(proto, "placeholder", ""))]
+            if kind in ("selectbox", "multiselect", "radio", "select_slider"):
+                out += [str(o) for o in w.options]
     for group in at.button_group:
-        out += [group.label, *[o.content for o in group.proto.options]]
+        out += [group.label, group.proto.help, *[o.content for o in group.proto.options]]
+    for m in at.metric:
+        out += [m.label, m.proto.help, str(m.value)]
+    out += [e.label for e in at.expander] + [t.label for t in at.tabs]
     if frames:
         for f in at.dataframe:
-            out += [str(c) for c in f.value.columns] + [str(v) for v in f.value.to_numpy().ravel()]
+            out += _frame(f.value)
+        for t in at.table:
+            out += _frame(t.value)
     for chart in at.get("plotly_chart"):
         if charts is None or chart.proto.id and any(k in chart.proto.id for k in charts):
             out += texts_of_chart(chart.proto.spec)

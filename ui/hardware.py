@@ -319,7 +319,7 @@ def roofline_table(r: cost.Roofline, m: cost.Memory) -> pd.DataFrame:
     saved = m.saved_by_layer
     return pd.DataFrame(
         [{
-            _("Layer"): c.name, _("Kind"): c.kind, "FLOPs": c.flops, _("Bytes moved"): c.bytes_moved, "FLOP/byte": round(c.intensity, 2),
+            _("Layer"): c.name, _("Kind"): c.kind, "FLOPs": c.flops, _("Bytes moved"): c.bytes_moved, _("FLOP/byte"): round(c.intensity, 2),
             _("Attainable TFLOP/s"): round(c.attainable / 1e12, 4), _("Predicted µs"): round(c.predicted_seconds * 1e6, 3),
             _("Bound"): _(BOUND.get(c.bound, c.bound)), _("Saved for backward (bytes)"): saved.get(c.name, 0),
         } for c in r.layers],

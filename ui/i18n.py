@@ -363,8 +363,12 @@ def coded_text(err: Exception, lang: str | None = None) -> str:
 
 
 def _coded(parts, lang: str) -> str:
-    """``(template, values)`` pieces (msgids from the core) joined, each in ``lang``."""
-    return "".join(gettext_in(lang, template).format(**dict(values)) for template, values in parts)
+    """``(template, values)`` pieces (msgids from the core) joined, each in ``lang``; a value that
+    is itself pieces (a tuple) is translated the same way first."""
+    return "".join(
+        gettext_in(lang, template).format(**{k: _coded(v, lang) if isinstance(v, tuple) else v for k, v in values})
+        for template, values in parts
+    )
 
 
 def check_name(check, lang: str | None = None) -> str:
