@@ -6,7 +6,8 @@ translated pages show no English word outside the names and units that stay as t
 The rule for a Chinese page (GLOSSARY.md, "What stays as it is"): every run of ASCII letters it
 shows must be
 * a name from the core — a preset, a stage, block or layer key or name, a layer kind or the
-  words of a layer label (``conv 3×3 /2``) — of any preset or any design the pages show;
+  words of a layer label (``conv 3×3 /2``) and its details (``pad 1``, ``ceil``) — of any preset
+  or any design the pages show;
 * an identifier: a word with a digit, an underscore or a dot in it (``inception3a``,
   ``Mixed_5b``, ``fc1``, ``IMAGENET1K_V1``);
 * a single letter (the exercises' parts, ``n``, ``k``);
@@ -22,10 +23,13 @@ Anything else is a string that reached the page untranslated.
 
 from __future__ import annotations
 
+import ast
 import html
+import io
 import json
 import re
 import string
+import tokenize
 from dataclasses import replace
 from pathlib import Path
 
@@ -89,6 +93,7 @@ def _names() -> set[str]:
             names.update(re.split(r"[ .]", n.key))
             if n.is_leaf and n.layer is not None:
                 names.update(n.label.split())
+                names.update(w for d in getattr(n.layer, "details", ()) for w in d.split())  # pad 1, ceil
     return {x for x in names if x}
 
 
@@ -467,3 +472,142 @@ def test_the_code_page_in_chinese_shows_its_own_strings_and_the_checks_in_chines
     # the code's comments are in Chinese; the code itself is the English file's
     (code,) = [c for c in at.code if "def build_model" in c.value]
     assert "用 Inception Studio 设计的网络" in code.value and "# 通道、高、宽" in code.value
+
+
+# --- what the core writes: diagrams, exported figures, CSV headers, the generated code's comments ---------
+
+needs_dot = pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="Graphviz `dot` is not installed")
+
+
+def test_the_diagram_words_cover_the_renderer_and_are_chinese():
+    from googlenet.render import WORDS
+
+    zh = i18n.diagram_words("zh")
+    assert set(zh) == set(WORDS) and i18n.diagram_words("en") == WORDS
+    for key, text in zh.items():
+        assert fields(text) == fields(WORDS[key]), key
+        assert CHINESE.search(text) or text == WORDS[key], key  # translated, or a name (LRN, → ReLU)
+    assert zh["legend.maxpool"] == "最大汇聚层" and zh["concat"] == "连结"  # GLOSSARY.md
+
+
+@needs_dot
+@pytest.mark.parametrize("preset, level", [("d2l", "layers"), ("googlenet", "blocks"), ("inception-resnet-v2", "stages")])
+def test_a_chinese_diagram_writes_no_english_word(preset, level):
+    from googlenet.render import legend, to_dot
+
+    from .figures import layout
+
+    a = analyze(get_preset(preset))
+    words = i18n.diagram_words("zh")
+    drawn = [t.text for t in layout(to_dot(a, level, numbers=True, words=words)).texts]
+    drawn += [label for label, _color in legend("kind", a, level, words=words)]
+    leftover = {w for t in drawn for w in english_words(t)}
+    assert not leftover, sorted(leftover)
+    assert any(CJK.search(t) for t in drawn)
+
+
+@needs_dot
+def test_a_chinese_png_export_is_drawn_with_a_cjk_font_not_tofu(monkeypatch, tmp_path):
+    """The SVG names a CJK font for the Chinese words; the PNG drawn with the fonts the machine has
+    differs from the same DOT drawn with fonts that lack Han glyphs (boxes: tofu)."""
+    from PIL import Image, ImageChops
+
+    from googlenet.render import render, to_dot
+
+    dot = to_dot(analyze(get_preset("d2l")), "stages", words=i18n.diagram_words("zh"))
+    svg = render(dot, "svg").decode()
+    han = [m for m in re.finditer(r'<text [^>]*font-family="([^"]*)"[^>]*>([^<]*)</text>', svg) if CJK.search(m.group(2))]
+    assert han and all("Noto Sans CJK SC" in m.group(1) for m in han)
+    good = Image.open(io.BytesIO(render(dot, "png", scale=2))).convert("L")
+    conf = tmp_path / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+                    f"<dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
+    tofu = Image.open(io.BytesIO(render(dot, "png", scale=2))).convert("L")
+    w, h = min(good.width, tofu.width), min(good.height, tofu.height)
+    diff = ImageChops.difference(good.crop((0, 0, w, h)), tofu.crop((0, 0, w, h)))
+    changed = sum(diff.point(lambda v: 255 if v > 64 else 0).histogram()[255:]) / (w * h)
+    assert changed > 0.005, f"only {changed:.2%} of the pixels differ: the Han text looks the same without a CJK font"
+
+
+def test_csv_headers_in_chinese_change_only_the_header_row():
+    import csv
+
+    from googlenet import report
+
+    a = analyze(get_preset("googlenet"))
+    en, zh = report.to_csv(a), report.to_csv(a, headers=i18n.csv_headers("zh"))
+    assert report.to_csv(a, headers=i18n.csv_headers("en")) == en
+    (en_head, *en_rows), (zh_head, *zh_rows) = csv.reader(io.StringIO(en)), csv.reader(io.StringIO(zh))
+    assert en_head == list(report.CSV_COLUMNS) and zh_rows == en_rows
+    assert zh_head[:4] == ["名称", "种类", "模块", "块"] and "感受野" in zh_head and len(set(zh_head)) == len(zh_head)
+    assert report.to_csv_bytes(a, excel=True, headers=i18n.csv_headers("zh")).decode("utf-8-sig").startswith("名称,种类")
+    with pytest.raises(ValueError):
+        report.to_csv(a, headers={"name": 3})
+
+
+def _code_only(source: str) -> str:
+    """The module's code without its docstrings (comments are not in the tree)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            body[0] = ast.Pass()
+    return ast.dump(tree)
+
+
+def _comments(source: str) -> list[str]:
+    return [t.string for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type == tokenize.COMMENT]
+
+
+@pytest.mark.parametrize("preset", ["d2l", "googlenet", "googlenet-torchvision", "inception-resnet-v2"])
+def test_code_comments_in_chinese_leave_the_code_as_it_is(preset):
+    from googlenet import codegen
+
+    net = get_preset(preset)
+    en, zh = codegen.to_python(net), codegen.to_python(net, words=i18n.code_words("zh"))
+    assert codegen.to_python(net, words=i18n.code_words("en")) == en
+    assert _code_only(zh) == _code_only(en) and zh != en
+    doc = ast.get_docstring(ast.parse(zh))
+    assert doc.startswith(f"用 Inception Studio 设计的网络 {net.name}") and "MACs 的计算方式" in doc
+    ours = [c for c in _comments(zh) if c not in _comments(en)]
+    assert ours and all(CJK.search(c) for c in ours)  # every comment that changed is Chinese
+    written = [c for c in _comments(zh) if not re.fullmatch(r"# -> [0-9x]+", c)  # shape comments stay as they are
+               and "numel()" not in c]  # and the one that is code: sum(p.numel() for p in …)
+    leftover = {w for c in written for w in english_words(c) if w not in codegen.runtime_source()}
+    assert not leftover, sorted(leftover)
+
+
+def test_generated_code_with_chinese_comments_runs(tmp_path):
+    """Our own preset's file, written with Chinese comments, runs in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    from googlenet import codegen
+
+    net = get_preset("googlenet")
+    path = tmp_path / "model.py"
+    path.write_text(codegen.to_python(net, words=i18n.code_words("zh")), encoding="utf-8")
+    res = subprocess.run([sys.executable, "-I", str(path)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    params = analyze(net).totals.params
+    assert f"params: {params:,} (expected {params:,})" in res.stdout
+
+
+def _two_pickers():
+    import streamlit as st
+
+    from ui import i18n
+
+    with st.sidebar:
+        i18n.picker()  # as the entry point may draw it for every page
+    i18n.picker()  # and a page that draws its own
+    st.title(i18n._("Exercises"))
+
+
+def test_a_second_picker_in_one_run_is_left_out():
+    at = AppTest.from_function(_two_pickers, default_timeout=TIMEOUT).run()
+    assert not at.exception and len(at.button_group) == 1
+    at.button_group(key=i18n.PICKER).set_value("zh").run()
+    assert not at.exception and at.title[0].value == "练习"
