@@ -189,6 +189,19 @@ def _group(a: Analysis, key: str) -> str:
     return n.kind
 
 
+GROUP_WORDS = {  # a layer kind → the diagram's word for it (googlenet.render.WORDS); others stay names
+    "linear": "legend.linear", "maxpool": "legend.maxpool", "avgpool": "legend.avgpool", "concat": "concat", "add": "add",
+    "batchnorm": "kind.batchnorm", "lrn": "kind.lrn", "adaptive_avg_pool": "kind.adaptive_avg_pool",
+}
+
+
+def _group_name(group: str) -> str:
+    """A colour group as the legend names it: a conv's kernel as the diagrams label it
+    (``conv 1×1``), any other kind in the diagram legend's words (全连接层 for ``linear``)."""
+    key = GROUP_WORDS.get(group)
+    return i18n.diagram_words()[key] if key else group
+
+
 def roofline_figure(a: Analysis, r: cost.Roofline) -> Figure:
     """Log–log: each layer with FLOPs at (intensity, attainable FLOP/s), under the device's roof."""
     dev = r.device
@@ -211,7 +224,7 @@ def roofline_figure(a: Analysis, r: cost.Roofline) -> Figure:
         color = colors.get(g, KIND_COLORS.get(g, "#999999"))
         data.append({
             "type": "scatter", "mode": "markers", "x": [c.intensity for c in cs], "y": [c.attainable for c in cs],
-            "name": _text(g), "marker": {"color": color, "size": 8, "line": {"width": 0.5, "color": "#333333"}},
+            "name": _text(_group_name(g)), "marker": {"color": color, "size": 8, "line": {"width": 0.5, "color": "#333333"}},
             "text": [_text(c.name) for c in cs],
             "customdata": [[c.flops, c.bytes_moved, seconds(c.predicted_seconds), _(BOUND.get(c.bound, c.bound))] for c in cs],
             "hovertemplate": _("%{text}<br>%{x:.3g} FLOP/byte → %{y:.3s}FLOP/s<br>%{customdata[0]:,} FLOPs, "
@@ -271,7 +284,8 @@ def measured_figure(a: Analysis, p: Profile) -> Figure:
     for i, (g, ts) in enumerate(sorted(groups.items(), key=lambda kv: -len(kv[1]))):
         data.append({
             "type": "scatter", "mode": "markers", "x": [t.predicted_seconds for t in ts], "y": [t.measured_seconds for t in ts],
-            "name": _text(g), "marker": {"color": KIND_COLORS.get(g, PALETTE[i % len(PALETTE)]) if not g.startswith("conv") else PALETTE[i % len(PALETTE)], "size": 7},
+            "name": _text(_group_name(g)),
+            "marker": {"color": KIND_COLORS.get(g, PALETTE[i % len(PALETTE)]) if not g.startswith("conv") else PALETTE[i % len(PALETTE)], "size": 7},
             "text": [_text(t.name) for t in ts],
             "customdata": [[seconds(t.predicted_seconds), seconds(t.measured_seconds)] for t in ts],
             "hovertemplate": _("%{text}<br>predicted %{customdata[0]}<br>measured %{customdata[1]}") + "<extra></extra>",

@@ -115,6 +115,10 @@ def open_page(app: App, name: str) -> str:
     app.page.goto(app.base_url + URLS[name])
     app.page.locator("[data-testid=stMain] h1").first.wait_for()
     app.page.wait_for_selector(IDLE, state="attached")
+    # a page's first visit may rerun once (the link written, a widget's default set): wait until
+    # nothing on it is still a placeholder
+    app.page.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]')", polling=100)
+    app.page.wait_for_selector(IDLE, state="attached")
     painted(app)
     return app.page.evaluate(VISIBLE_TEXT)
 
