@@ -314,9 +314,13 @@ def diagram_words(lang: str | None = None) -> dict[str, str]:
     its PNG / SVG / PDF export speak the interface's language. Names, numbers, shapes and
     layer labels (``conv 3×3 /2``) stay as they are."""
     from googlenet.render.text import WORDS
+    from googlenet.templates import TEMPLATES
 
     lang = lang or language()
-    return {key: gettext_in(lang, text) for key, text in WORDS.items()}
+    words = {key: gettext_in(lang, text) for key, text in WORDS.items()}
+    if lang != SOURCE:  # a block diagram's line that describes its template, for a renderer that asks
+        words.update({f"template.{kind}": gettext_in(lang, t.description) for kind, t in TEMPLATES.items()})
+    return words
 
 
 def csv_headers(lang: str | None = None) -> dict[str, str]:
@@ -333,9 +337,13 @@ def code_words(lang: str | None = None) -> dict[str, str]:
     """The generated code's comment lines (``googlenet.codegen.COMMENTS``) in ``lang``, for
     ``codegen.to_python(net, words=…)``: only comments and the docstring change, never the code."""
     from googlenet.codegen import COMMENTS
+    from googlenet.templates import TEMPLATES
 
     lang = lang or language()
-    return {key: gettext_in(lang, text) for key, text in COMMENTS.items()}
+    words = {key: gettext_in(lang, text) for key, text in COMMENTS.items()}
+    if lang != SOURCE:  # the header's list of the block templates the network uses
+        words.update({f"template.{kind}": gettext_in(lang, t.description) for kind, t in TEMPLATES.items()})
+    return words
 
 
 def template_description(kind: str | None, lang: str | None = None) -> str:

@@ -99,11 +99,14 @@ URLS = {"architecture": "/", "block": "/block", "compare": "/compare", "family":
         "exercises": "/exercises", "hardware": "/hardware"}
 
 # What a reader reads: the main area and the sidebar as drawn, without code (code blocks and inline
-# code stay code) and without the diagrams' frames (their words are checked with the renderer's).
+# code stay code), the diagrams' frames (their words are checked with the renderer's), icons (a
+# Material icon is drawn from its name) and the file uploader's drop zone, whose words ("Upload",
+# "200MB per file") are Streamlit's own and not the app's to translate.
 VISIBLE_TEXT = """() => [document.querySelector('[data-testid=stMain]'), document.querySelector('[data-testid=stSidebar]')]
     .filter(Boolean).map(el => {
         const copy = el.cloneNode(true);
-        copy.querySelectorAll('pre, code, iframe, [data-testid=stCode], [data-testid=stIconMaterial]').forEach(n => n.remove());
+        copy.querySelectorAll('pre, code, iframe, [data-testid=stCode], [data-testid=stIconMaterial], ' +
+            '[data-testid=stFileUploaderDropzone]').forEach(n => n.remove());
         document.body.appendChild(copy);  // innerText needs a rendered element
         const text = copy.innerText;
         copy.remove();
