@@ -28,7 +28,8 @@ INDENT = "    "
 
 # The words of the file's comments and docstring, by key: ``to_python(net, words={key: text})``
 # writes them in another language (placeholders in braces stay). Only comments change: the code
-# is the same whatever the words. ``template.<kind>`` keys replace a template's description.
+# is the same whatever the words. ``template.<kind>`` keys replace a template's description,
+# ``description`` the network's.
 COMMENTS: dict[str, str] = {
     "header.title": "A network designed in Inception Studio, {name}, as a standalone PyTorch module.",
     "header.input": "Input: {c}x{h}x{w} (channels x height x width); call model(x) with x of shape (N, {c}, {h}, {w}).",
@@ -246,7 +247,7 @@ def _header(net: Network, a: Analysis, w_: Comments) -> list[str]:
     doc = [
         *w_.lines("header.title", name=net.name),
         "",
-        *_wrap(escape(net.description)),
+        *_wrap(escape(w_.words.get("description", net.description))),
         *([""] if net.description else []),
         *w_.lines("header.input", c=c, h=h, w=w),
         *w_.lines("header.output", shape=_shape(t.output_shape), classes=net.classes),

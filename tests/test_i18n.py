@@ -569,11 +569,12 @@ def test_code_comments_in_chinese_leave_the_code_as_it_is(preset):
     from googlenet import codegen
 
     net = get_preset(preset)
-    en, zh = codegen.to_python(net), codegen.to_python(net, words=i18n.code_words("zh"))
+    en, zh = codegen.to_python(net), codegen.to_python(net, words=i18n.code_words("zh", net.description))
     assert codegen.to_python(net, words=i18n.code_words("en")) == en
     assert _code_only(zh) == _code_only(en) and zh != en
     doc = ast.get_docstring(ast.parse(zh))
     assert doc.startswith(f"用 Inception Studio 设计的网络 {net.name}") and "MACs 的计算方式" in doc
+    assert CJK.search(i18n.gettext_in("zh", net.description)) and i18n.gettext_in("zh", net.description) in doc.replace("\n", " ")
     for kind in sorted({b.kind for b in net.blocks() if b.kind}):  # the templates it uses, described in Chinese
         assert f"  {kind}: {i18n.template_description(kind, 'zh')}" in doc
     ours = [c for c in _comments(zh) if c not in _comments(en)]
@@ -593,7 +594,7 @@ def test_generated_code_with_chinese_comments_runs(tmp_path):
 
     net = get_preset("googlenet")
     path = tmp_path / "model.py"
-    path.write_text(codegen.to_python(net, words=i18n.code_words("zh")), encoding="utf-8")
+    path.write_text(codegen.to_python(net, words=i18n.code_words("zh", net.description)), encoding="utf-8")
     res = subprocess.run([sys.executable, "-I", str(path)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     params = analyze(net).totals.params
@@ -616,3 +617,24 @@ def test_a_second_picker_in_one_run_is_left_out():
     assert not at.exception and len(at.button_group) == 1
     at.button_group(key=i18n.PICKER).set_value("zh").run()
     assert not at.exception and at.title[0].value == "练习"
+
+
+def test_refusals_to_measure_translate_by_template_and_values():
+    from googlenet.checks import MAX_RUN_MACS, TooLargeToRun, check_runnable
+    from googlenet.knobs import set_block_count
+    from ui import jobs
+
+    busy = jobs.Busy("measurement", jobs.Waiting(2, "measurement", 61.0), 60.0)
+    assert i18n.coded_text(busy, "en") == str(busy)
+    assert i18n.coded_text(busy, "zh") == "服务器忙于另一次测量已有 60 秒（你的测量排在队列第 2 位），所以没有开始；请一分钟后再试"
+    net = get_preset("inception-resnet-v2")
+    for stage in ("inception_resnet_b",):
+        net = set_block_count(net, stage, 128)
+    net = replace(net, input=(3, 1999, 1999))
+    with pytest.raises(TooLargeToRun) as info:
+        check_runnable(net)
+    zh = i18n.coded_text(info.value, "zh")
+    assert i18n.coded_text(info.value, "en") == str(info.value) and zh.startswith("太大，无法运行：") and CJK.search(zh)
+    assert all(str(v) in zh for v in info.value.values.values())
+    assert f"{MAX_RUN_MACS / 1e9:,.0f}" in zh  # the limit the refusal names
+    assert i18n.coded_text(ValueError("plain"), "zh") == "plain"  # no template: its own text

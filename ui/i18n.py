@@ -333,7 +333,7 @@ def csv_headers(lang: str | None = None) -> dict[str, str]:
     return {key: gettext_in(lang, text) for key, text in CSV_HEADERS.items()}
 
 
-def code_words(lang: str | None = None) -> dict[str, str]:
+def code_words(lang: str | None = None, description: str | None = None) -> dict[str, str]:
     """The generated code's comment lines (``googlenet.codegen.COMMENTS``) in ``lang``, for
     ``codegen.to_python(net, words=…)``: only comments and the docstring change, never the code."""
     from googlenet.codegen import COMMENTS
@@ -343,6 +343,8 @@ def code_words(lang: str | None = None) -> dict[str, str]:
     words = {key: gettext_in(lang, text) for key, text in COMMENTS.items()}
     if lang != SOURCE:  # the header's list of the block templates the network uses
         words.update({f"template.{kind}": gettext_in(lang, t.description) for kind, t in TEMPLATES.items()})
+        if description:  # the network's description (a preset's is in the catalog; a user's stays as written)
+            words["description"] = gettext_in(lang, description)
     return words
 
 
@@ -367,7 +369,10 @@ def coded_text(err: Exception, lang: str | None = None) -> str:
     template, values = getattr(err, "template", None), getattr(err, "values", None)
     if not isinstance(template, str) or not isinstance(values, Mapping):
         return str(err)
-    return gettext_in(lang or language(), template).format(**values)
+    lang = lang or language()
+    words = getattr(err, "value_words", {})  # values that are English words (jobs.Busy's job names)
+    values = {k: gettext_in(lang, v) if isinstance(v, str) and v in words else v for k, v in values.items()}
+    return gettext_in(lang, template).format(**values)
 
 
 def _coded(parts, lang: str) -> str:

@@ -26,7 +26,7 @@ NETRON = N_("Open it in Netron: drop it on netron.app, or run `pip install netro
 @lru_cache(maxsize=8)
 def python_code(net: Network, lang: str) -> str:
     """The design as a standalone PyTorch file, its comments in ``lang`` (the code is the same)."""
-    return codegen.to_python(net, words=None if lang == i18n.SOURCE else i18n.code_words(lang))
+    return codegen.to_python(net, words=None if lang == i18n.SOURCE else i18n.code_words(lang, net.description))
 
 
 def checks_table(checks: tuple[Check, ...]) -> pd.DataFrame:

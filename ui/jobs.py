@@ -45,6 +45,7 @@ class Busy(RuntimeError):
     """The wait for a turn passed its bound; nothing was started. ``template`` and ``values``
     let an interface say it in its own language (``ui.i18n.coded_text``)."""
 
+    value_words = JOB_WORDS
     template = N_("the server was busy with another {running} for {wait_s} s (your {what} was at position "
                   "{position} in the queue), so it was not started; try again in a minute")
 
