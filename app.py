@@ -5,6 +5,7 @@ main page, the architecture."""
 import streamlit as st
 
 from ui import charts, state, studio
+from ui.i18n import _
 
 st.set_page_config(page_title=studio.TITLE, page_icon=studio.ICON, layout="wide")
 studio.init()
@@ -52,12 +53,12 @@ def architecture() -> None:
 
 st.navigation(
     [
-        st.Page(architecture, title="Architecture", icon=":material/hub:", default=True),
-        st.Page("pages/block.py", title="Inception block", icon=":material/biotech:"),
-        st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-        st.Page("pages/family.py", title="Family", icon=":material/account_tree:"),
-        st.Page("pages/code.py", title="Code & checks", icon=":material/code:"),
-        st.Page("pages/exercises.py", title="Exercises · 练习", icon=":material/school:"),
-        st.Page("pages/hardware.py", title="Hardware", icon=":material/memory:"),
+        st.Page(architecture, title=_("Architecture"), icon=":material/hub:", default=True),
+        st.Page("pages/block.py", title=_("Inception block"), icon=":material/biotech:"),
+        st.Page("pages/compare.py", title=_("Compare"), icon=":material/compare_arrows:"),
+        st.Page("pages/family.py", title=_("Family"), icon=":material/account_tree:"),
+        st.Page("pages/code.py", title=_("Code & checks"), icon=":material/code:"),
+        st.Page("pages/exercises.py", title=_("Exercises"), icon=":material/school:"),
+        st.Page("pages/hardware.py", title=_("Hardware"), icon=":material/memory:"),
     ]
 ).run()
