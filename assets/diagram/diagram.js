@@ -440,7 +440,11 @@ class Diagram {
     }
     this.s = readable;
     const boxes = focus.map((k) => this.resolve(k)).filter(Boolean);
-    if (!boxes.length) { this.tx = 8; this.ty = 8; return; }
+    if (!boxes.length) { // no focus: the middle of the drawing across, its top in view
+      this.tx = (this.vw - this.W * this.s) / 2;
+      this.ty = Math.min(8, (this.vh - this.H * this.s) / 2);
+      return;
+    }
     const x0 = Math.min(...boxes.map((n) => n.x)), y0 = Math.min(...boxes.map((n) => n.y));
     const x1 = Math.max(...boxes.map((n) => n.x + n.w)), y1 = Math.max(...boxes.map((n) => n.y + n.h));
     // the focus in the middle; if it is larger than the view, its top left corner in view
