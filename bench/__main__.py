@@ -26,6 +26,7 @@ SECTIONS = (
     (10, "language", False),
     (11, "hardware", False),
     (12, "onnx", False),
+    (13, "studio", True),
 )
 
 

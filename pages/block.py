@@ -5,9 +5,9 @@ Inception-v3 and later) without its factorised convolutions."""
 import streamlit as st
 
 from googlenet.report import PROSE
-from ui import charts, i18n, studio, tables
+from ui import charts, figures, i18n, studio, tables
 from ui.i18n import _
-from ui.state import md_literal
+from ui.state import md_literal, stem
 
 studio.page()
 i18n.init()
@@ -91,3 +91,7 @@ else:
 st.caption(_("{why} {rule}.").format(
     why=_("Counterfactual costs are computed from the same convolutions built in PyTorch (see tests)."),
     rule=i18n.translate(PROSE["counting_rule"])))
+
+st.header(_("Export the block figure"), divider="gray")
+fig = figures.figure_options("block", default_orientation="bt", block=True)
+figures.block_downloads(cur.net, block, stem(cur.shown), studio.theme(), fig)

@@ -1,9 +1,12 @@
-"""Two designs side by side: totals and their differences, per-stage and per-block costs,
+"""Two designs side by side: totals and their differences, what changed (widths, structure,
+counts) and both diagrams with the blocks that differ marked, per-stage and per-block costs,
 and the shapes that differ."""
 
 import streamlit as st
 
+from googlenet.diff import changed_keys, diff
 from ui import charts, studio, tables
+from ui.i18n import _
 
 studio.page()
 st.title("Compare")
@@ -25,6 +28,32 @@ if a is None or b is None:
 st.header("Totals", divider="gray")
 units = studio.units_picker("compare_units")
 st.dataframe(tables.compare_totals(a, b, units), hide_index=True, width="stretch")
+
+st.header(_("What changed"), divider="gray")
+changes = diff(a.network, b.network)
+if changes:
+    what = {
+        "network": _("network"), "count": _("block count"), "widths": _("widths"),
+        "structure": _("structure"), "added": _("added"), "removed": _("removed"),
+    }
+    rows = [{_("What"): what[c.what], _("Where"): c.key, "A": c.a, "B": c.b} for c in changes]
+    with st.container(key="compare_diff"):
+        st.dataframe(rows, hide_index=True, width="stretch")
+else:
+    st.success(_("A and B have the same input, widths, structure and block counts."))
+
+st.header(_("Diagrams"), divider="gray")
+level = st.segmented_control(
+    _("Level"), ["stages", "blocks", "layers"], default="blocks", required=True, key="compare_level",
+    format_func=lambda lv: {"stages": _("stages"), "blocks": _("blocks"), "layers": _("layers")}[lv],
+)
+opts = studio.DiagramOptions(level=level, theme=studio.theme())
+left, right = st.columns(2)
+for col, side, an in ((left, "a", a), (right, "b", b)):
+    with col:
+        st.caption(_("Network {side}").format(side=side.upper()) + f" · {an.network.name}")
+        studio.diagram(an.network, opts, height=560, key=f"compare_diagram_{side}", select_key=None, marked=tuple(changed_keys(changes, side)), caption=False)
+st.caption(_("Dashed outlines: the blocks and stages that differ between A and B."))
 
 st.header("Per stage", divider="gray")
 left, right = st.columns(2)

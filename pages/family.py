@@ -31,4 +31,4 @@ st.header(_("Stages of each network"), divider="gray")
 for tab, (name, idea, a) in zip(st.tabs([name for name, _idea, _a in family]), family):
     with tab:
         st.caption(i18n.preset_description(name))
-        studio.stages_diagram(a.network, height=480, key=f"family_diagram_{name}")
+        studio.stages_diagram(a.network, height=620, key=f"family_diagram_{name}")

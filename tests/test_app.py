@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import html
 import json
 import subprocess
 import sys
@@ -68,8 +69,15 @@ def metric(at: AppTest, label: str):
     return m
 
 
+def diagrams(at: AppTest) -> list[dict]:
+    """The data each diagram component was given (its SVG, legend, marks), in page order."""
+    return [json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == "inception_studio_diagram"]
+
+
 def diagram_html(at: AppTest, index: int = 0) -> str:
-    return at.get("iframe")[index].proto.srcdoc
+    """The SVG a diagram component shows, with its legend's words."""
+    d = diagrams(at)[index]
+    return d["svg"] + "".join(f"<span>{html.escape(label)}</span>" for label, _color in d["legend"])
 
 
 def download(at: AppTest, media: list[MediaFileManager], key: str) -> tuple[bytes, str]:
@@ -197,10 +205,11 @@ def test_without_graphviz_the_browser_draws_the_diagram(monkeypatch):
 
     monkeypatch.setattr("ui.studio.diagram_file", missing)
     monkeypatch.setattr("ui.studio.block_svg", missing)
+    monkeypatch.setattr("ui.figures.find_dot", missing)  # the downloads ask for dot themselves
     at = run()
     assert any("Graphviz" in w.value for w in at.warning)
     assert "inception3a" in at.get("graphviz_chart")[0].proto.spec
-    assert [b.proto.disabled for b in at.get("download_button") if b.key in ("main_dl_png", "main_dl_svg")] == [True, True]
+    assert [b.proto.disabled for b in at.get("download_button") if b.key in ("main_fig_dl_png", "main_fig_dl_svg")] == [True, True]
     at.switch_page("pages/block.py").run()
     assert not at.exception and at.get("graphviz_chart")
 
@@ -249,18 +258,18 @@ def test_downloads_are_valid_files(media, tmp_path):
     net = design.network()
     a = analyze(net)
 
-    png, name = download(at, media, "main_dl_png")
+    png, name = download(at, media, "main_fig_dl_png")
     assert name.startswith("d2l-custom-") and name.endswith("-blocks.png")
     img = Image.open(io.BytesIO(png))
     img.load()
     assert img.format == "PNG" and img.size[0] > 100
 
-    svg, name = download(at, media, "main_dl_svg")
+    svg, name = download(at, media, "main_fig_dl_svg")
     assert name.endswith("-blocks.svg") and b"<svg" in svg and "inception4f" in svg.decode()
     # the same picture the page shows
     assert svg.decode()[svg.decode().find("<svg"):] in diagram_html(at)
 
-    text, name = download(at, media, "main_dl_csv")
+    text, name = download(at, media, "main_fig_dl_csv")
     assert name.endswith("-layers.csv")
     rows = list(csv.DictReader(io.StringIO(text.decode())))
     assert len(rows) == len(a.layers) and sum(int(r["params"]) for r in rows) == a.totals.params
@@ -283,7 +292,7 @@ def test_downloads_are_valid_files(media, tmp_path):
 
 def test_an_unmodified_preset_has_plain_file_names(media):
     at = run({"preset": "inception-v3"})
-    assert download(at, media, "main_dl_csv")[1] == "inception-v3-layers.csv"
+    assert download(at, media, "main_fig_dl_csv")[1] == "inception-v3-layers.csv"
     assert download(at, media, "main_dl_json")[1] == "inception-v3-config.json"
     assert download(at, media, "main_dl_py")[1] == "inception_v3_model.py"  # an importable module name
 
@@ -356,7 +365,7 @@ def test_family_page_lists_every_preset():
     at = run(page="pages/family.py")
     table = at.table[0].value
     assert {"d2l", "googlenet", "inception-bn", "inception-v3", "inception-v4", "inception-resnet-v2"} <= set(table.index)
-    assert len(at.get("iframe")) == len(table)
+    assert len(diagrams(at)) == len(table)
 
 
 def test_code_page_checks_and_latency():

@@ -23,6 +23,7 @@ SECTIONS = [
     "## 10. Switching the language, server side",
     "## 11. Hardware costs",
     "## 12. ONNX export",
+    "## 13. The studio's loop: width → diagram, first open, page switch, in a browser",
 ]
 TARGET_ROWS = [
     "| analysis, GoogLeNet at 224 | ≤ 5 ms |",
@@ -59,7 +60,7 @@ def test_quick_bench_writes_the_report(tmp_path):
     assert "torch " in report.split("\n\n", 2)[1]
     for title in SECTIONS:
         assert title in report
-    assert report.count("Skipped: `--no-browser`.") == 2
+    assert report.count("Skipped: `--no-browser`.") == 3
     assert "This section failed" not in report
     targets = report.split("## Targets", 1)[1].split("\n## ", 1)[0]
     for row in TARGET_ROWS:

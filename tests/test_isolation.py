@@ -126,14 +126,15 @@ def test_no_cache_holds_a_model_or_anything_mutable(monkeypatch):
 
     run_every_page(SESSIONS)
     # what the deferred downloads make only when clicked
-    from ui import state, studio
+    from ui import figures, state, studio
 
     net = state.from_query(SESSIONS[0]).design.network()
     studio.diagram_file(net, "blocks", None, "kind", False, "light", "png")
+    figures.figure_file(net, "blocks", None, "kind", False, "light", figures.FigureOptions(), "png")
     studio.python_code(net)
 
     used = {name for name, values in returned.items() if values}
-    assert {"ui.studio.diagram_file", "ui.studio.csv_text", "ui.studio.checks_of", "ui.studio.block_lesson", "ui.studio.family_analyses"} <= used
+    assert {"ui.studio.diagram_file", "ui.figures.csv_bytes", "ui.figures.figure_file", "ui.studio.checks_of", "ui.studio.block_lesson", "ui.studio.family_analyses"} <= used
     problems = []
     for name, values in returned.items():
         seen: set[int] = set()

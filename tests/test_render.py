@@ -566,3 +566,51 @@ def test_cli_export_errors(tmp_path, capsys):
     assert main(["export", "-o", str(tmp_path / "x.png")]) == 2
     assert main(["export", "d2l", "--format", "dot", "-o", str(tmp_path / "missing" / "x.dot")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+# --- node ids: the page finds a drawn node by its analysis key ------------------------------------
+
+
+def drawn_ids(svg: bytes) -> dict[str, str]:
+    """SVG id → class ("node" or "cluster") of every element whose id names a key."""
+    return {
+        el.get("id"): el.get("class")
+        for el in ET.fromstring(svg).iter()
+        if (el.get("id") or "").startswith(("n:", "c:"))
+    }
+
+
+@needs_dot
+@pytest.mark.parametrize("level", render.LEVELS)
+def test_every_drawn_node_is_named_by_its_key(hostile_net, level):
+    a = analyze(hostile_net)
+    keys = {n.key for n in a.layers} | {g.key for g in a.blocks} | {s.key for s in a.stages} | {x.key for x in a.aux}
+    ids = drawn_ids(render.render(to_dot(a, level), "svg"))
+    assert ids, "no node carries its key"
+    assert all(i[2:] in keys for i in ids), sorted(i for i in ids if i[2:] not in keys)  # hostile names read back exactly
+    assert len(ids) == len(set(ids))
+    if level == "stages":
+        assert {i[2:] for i in ids} == {s.key for s in a.stages}
+    if level == "blocks":
+        assert "n:" + HOSTILE["block2"] in ids and ids["n:" + HOSTILE["block2"]] == "node"
+    if level == "layers":  # every layer is drawn, and every block is a cluster with its title node
+        assert {n.key for n in a.layers if not n.aux} <= {i[2:] for i in ids}
+        for g in a.blocks:
+            assert ids["c:" + g.key] == "cluster" and ids["n:" + g.key] == "node"
+
+
+@needs_dot
+def test_an_opened_block_and_a_folded_run_are_found_by_key():
+    a = analyze(get_preset("d2l"))
+    ids = drawn_ids(render.render(to_dot(a, "blocks", expand="inception4a"), "svg"))
+    assert ids["c:inception4a"] == "cluster" and "n:inception4a.branch2.conv1" in ids
+    assert "n:inception3a" in ids and "n:inception3a.branch1.conv" not in ids
+    folded = drawn_ids(render.render(to_dot(analyze(get_preset("inception-resnet-v2")), "blocks"), "svg"))
+    assert "n:block35_1" in folded and "n:block35_2" not in folded  # block35_1–10 ×10: one node, its first key
+
+
+@needs_dot
+def test_the_block_figure_names_its_layers():
+    a = analyze(get_preset("d2l"))
+    ids = drawn_ids(render.render(block_dot(a, "inception3a"), "svg"))
+    assert {i[2:] for i in ids} >= {n.key for n in a.node("inception3a").leaves()}

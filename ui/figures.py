@@ -18,7 +18,9 @@ from googlenet import analyze, report
 from googlenet.render import ORIENTATIONS, SCALES, GraphvizMissing, RenderError, block_dot, find_dot, legend, render, to_dot
 from googlenet.spec import Network, SpecError
 
-ORIENTATION_LABELS = {"tb": "Top-down", "bt": "Bottom-up", "lr": "Left-right"}
+from .i18n import N_, _
+
+ORIENTATION_LABELS = {"tb": N_("Top-down"), "bt": N_("Bottom-up"), "lr": N_("Left-right")}
 MIMES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "dot": "text/vnd.graphviz"}
 ICONS = {"png": ":material/image:", "svg": ":material/polyline:", "pdf": ":material/picture_as_pdf:"}
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -36,21 +38,25 @@ class FigureOptions:
     excel: bool = True  # the CSV with a byte-order mark, which Excel needs to read UTF-8
 
 
-def figure_options(prefix: str = "main", default_orientation: str = "tb") -> FigureOptions:
-    """One row of export controls; returns what they are set to."""
-    cols = st.columns([5, 3, 2, 2, 2, 2])
+def figure_options(prefix: str = "main", default_orientation: str = "tb", block: bool = False) -> FigureOptions:
+    """One row of export controls; returns what they are set to. ``block``: only those a
+    block figure uses (orientation, PNG scale, transparent)."""
+    cols = st.columns([5, 3, 2] if block else [5, 3, 2, 2, 2, 2])
     orientation = cols[0].segmented_control(
-        "Orientation", ORIENTATIONS, default=default_orientation, required=True, key=f"{prefix}_fig_orientation",
-        format_func=ORIENTATION_LABELS.get, help="Bottom-up puts the input at the bottom, as the book's figures do",
+        _("Orientation"), ORIENTATIONS, default=default_orientation, required=True, key=f"{prefix}_fig_orientation",
+        format_func=lambda o: _(ORIENTATION_LABELS[o]), help=_("Bottom-up puts the input at the bottom, as the book's figures do"),
     )
     scale = cols[1].segmented_control(
-        "PNG scale", SCALES, default=1, required=True, key=f"{prefix}_fig_scale", format_func=lambda s: f"{s}×",
-        help="96 dpi × the scale: 2× for a 1080p slide, 3× for print",
+        _("PNG scale"), SCALES, default=1, required=True, key=f"{prefix}_fig_scale", format_func=lambda s: f"{s}×",
+        help=_("96 dpi × the scale: 2× for a 1080p slide, 3× for print"),
     )
-    fit = cols[2].toggle("Fit 16:9", key=f"{prefix}_fig_fit", help="Wrap the network into columns for a 16:9 slide")
-    fold = cols[3].toggle("Fold repeats", value=True, key=f"{prefix}_fig_fold", help="Draw a run of equal blocks as one node (“block17_1–20 ×20”)")
-    transparent = cols[4].toggle("Transparent", key=f"{prefix}_fig_transparent", help="Leave the background unpainted (PNG, SVG, PDF)")
-    excel = cols[5].toggle("CSV for Excel", value=True, key=f"{prefix}_fig_excel", help="With a byte-order mark, so that Excel reads “×” and Chinese names right")
+    if block:
+        transparent = cols[2].toggle(_("Transparent"), key=f"{prefix}_fig_transparent", help=_("Leave the background unpainted (PNG, SVG, PDF)"))
+        return FigureOptions(orientation, scale, transparent=transparent)
+    fit = cols[2].toggle(_("Fit 16:9"), key=f"{prefix}_fig_fit", help=_("Wrap the network into columns for a 16:9 slide"))
+    fold = cols[3].toggle(_("Fold repeats"), value=True, key=f"{prefix}_fig_fold", help=_("Draw a run of equal blocks as one node (“block17_1–20 ×20”)"))
+    transparent = cols[4].toggle(_("Transparent"), key=f"{prefix}_fig_transparent", help=_("Leave the background unpainted (PNG, SVG, PDF)"))
+    excel = cols[5].toggle(_("CSV for Excel"), value=True, key=f"{prefix}_fig_excel", help=_("With a byte-order mark, so that Excel reads “×” and Chinese names right"))
     return FigureOptions(orientation, scale, "16:9" if fit else None, fold, transparent, excel)
 
 
@@ -116,7 +122,7 @@ def figure_downloads(
     cols = st.columns(len(FIGURE_FORMATS))
     for col, fmt in zip(cols, FIGURE_FORMATS):
         col.download_button(
-            f"Diagram {fmt.upper()}" + (f" {fig.scale}×" if fmt == "png" and fig.scale > 1 else ""),
+            _("Diagram {format}").format(format=fmt.upper()) + (f" {fig.scale}×" if fmt == "png" and fig.scale > 1 else ""),
             data=lambda fmt=fmt: _file_or_empty(figure_file, net, level, expand, color, numbers, theme, fig, fmt),
             file_name=f"{file_stem}-{level}.{fmt}", mime=MIMES[fmt], key=f"{prefix}_fig_dl_{fmt}",
             on_click="ignore", icon=ICONS[fmt], disabled=not ok,
@@ -129,7 +135,7 @@ def block_downloads(net: Network, block: str, file_stem: str, theme: str, fig: F
     cols = st.columns(len(FIGURE_FORMATS))
     for col, fmt in zip(cols, FIGURE_FORMATS):
         col.download_button(
-            f"Block {fmt.upper()}" + (f" {fig.scale}×" if fmt == "png" and fig.scale > 1 else ""),
+            _("Block {format}").format(format=fmt.upper()) + (f" {fig.scale}×" if fmt == "png" and fig.scale > 1 else ""),
             data=lambda fmt=fmt: _file_or_empty(block_file, net, block, theme, fig, fmt),
             file_name=f"{file_stem}-{block}.{fmt}", mime=MIMES[fmt], key=f"{prefix}_fig_dl_{fmt}",
             on_click="ignore", icon=ICONS[fmt], disabled=not ok,
@@ -139,7 +145,7 @@ def block_downloads(net: Network, block: str, file_stem: str, theme: str, fig: F
 def csv_download(net: Network, file_name: str, fig: FigureOptions, prefix: str = "main") -> None:
     """The layer table as CSV, with a byte-order mark when ``fig.excel``."""
     st.download_button(
-        "Layer table CSV" + (" (Excel)" if fig.excel else ""), data=csv_bytes(net, fig.excel), file_name=file_name,
+        _("Layer table CSV (Excel)") if fig.excel else _("Layer table CSV"), data=csv_bytes(net, fig.excel), file_name=file_name,
         mime="text/csv", key=f"{prefix}_fig_dl_csv", on_click="ignore", icon=":material/table:",
     )
 

@@ -39,7 +39,9 @@ from googlenet.presets import PRESETS, preset_names
 from googlenet.render import COLORS, LEVELS, GraphvizMissing, RenderError, block_dot, expandable, legend, render, to_dot
 from googlenet.spec import Block, InputTooSmall, Network, SpecError
 
-from . import charts, jobs, state, tables, zoom
+from . import charts, figures, jobs, state, tables
+from . import diagram as diagram_view
+from .i18n import N_, _
 from .state import Design
 
 TITLE = "Inception Studio"
@@ -514,64 +516,89 @@ class DiagramOptions:
     theme: str = "light"
 
 
-NO_EXPAND = "(none)"
+NO_EXPAND = N_("(none)")
 
 
 def diagram_options(a: Analysis, prefix: str = "main") -> DiagramOptions:
     cols = st.columns([3, 3, 3, 2])
-    level = cols[0].segmented_control("Level", LEVELS, default="blocks", required=True, key=f"{prefix}_level")
-    names = [NO_EXPAND] + expandable(a)
+    level = cols[0].segmented_control(
+        _("Level"), LEVELS, default="blocks", required=True, key=f"{prefix}_level",
+        format_func=lambda lv: {"stages": _("stages"), "blocks": _("blocks"), "layers": _("layers")}.get(lv, lv),
+    )
+    none = _(NO_EXPAND)  # the option itself, not a format_func: the same in every view of the widget
+    names = [none] + expandable(a)
     key = f"{prefix}_expand"
     if st.session_state.get(key) not in names:
-        st.session_state[key] = NO_EXPAND
-    expand = cols[1].selectbox("Open one stage or block", names, key=key, help="Draw it layer by layer; the rest stays collapsed.")
+        st.session_state[key] = none
+    expand = cols[1].selectbox(_("Open one stage or block"), names, key=key, help=_("Draw it layer by layer; the rest stays collapsed."))
     color = cols[2].segmented_control(
-        "Colour by", COLORS, default="kind", required=True, key=f"{prefix}_color",
-        format_func=lambda c: {"kind": "kind", "params": "params", "macs": "MACs"}[c],
+        _("Colour by"), COLORS, default="kind", required=True, key=f"{prefix}_color",
+        format_func=lambda c: {"kind": _("kind"), "params": _("params"), "macs": _("MACs")}[c],
     )
-    numbers = cols[3].toggle("Numbers", key=f"{prefix}_numbers", help="Params and MACs on every node")
-    return DiagramOptions(level, None if expand == NO_EXPAND else expand, color, numbers, theme())
+    numbers = cols[3].toggle(_("Numbers"), key=f"{prefix}_numbers", help=_("Params and MACs on every node"))
+    return DiagramOptions(level, None if expand == none else expand, color, numbers, theme())
 
 
-def _show_svg(svg: bytes, chips: list[tuple[str, str]], height: int, alt: str, theme_: str, key: str) -> None:
-    # the keyed container gives browser tests a stable selector: .st-key-<key> iframe
-    with st.container(key=key):
-        st.iframe(zoom.page(svg, chips, theme_), height=height, alt=alt)
+SELECTED = "main_selected"  # the analysis key of the node clicked on the main diagram
 
 
-def diagram(net: Network, opts: DiagramOptions, height: int = 640, key: str = "main_diagram") -> None:
-    """The network drawn by ``dot`` on the server, with wheel zoom and drag pan."""
-    args = (net, opts.level, opts.expand, opts.color, opts.numbers, opts.theme)
+def _show_svg(svg: bytes, chips: list[tuple[str, str]], height: int, alt: str, theme_: str, key: str, **view) -> None:
+    """The SVG in the diagram component (``ui.diagram``): zoom, pan, search, select."""
+    diagram_view.show(svg, key=key, theme=theme_, legend=chips, alt=alt, height=height, **view)
+
+
+def _drawn(make, fallback_dot) -> bytes | None:
+    """``make()``'s SVG; without Graphviz the DOT drawn in the browser, on error the reason."""
     try:
-        with st.spinner("Drawing with Graphviz…"):  # shows only when a drawing is slow
-            svg = diagram_file(*args, "svg")
+        with st.spinner(_("Drawing with Graphviz…")):  # shows only when a drawing is slow
+            return make()
     except GraphvizMissing as err:
-        st.warning(f"{state.md_literal(err, 500)}. Drawing it in the browser instead (no export).")
-        st.graphviz_chart(dot_text(*args))
-        return
+        st.warning(_("{reason}. Drawing it in the browser instead (no export).").format(reason=state.md_literal(err, 500)))
+        st.graphviz_chart(fallback_dot())
     except RenderError as err:
-        st.error(f"The diagram could not be drawn: {state.md_literal(err, 500)}")
+        st.error(_("The diagram could not be drawn: {reason}").format(reason=state.md_literal(err, 500)))
+    return None
+
+
+def diagram(
+    net: Network, opts: DiagramOptions, height: int = 640, key: str = "main_diagram",
+    select_key: str | None = SELECTED, marked: tuple[str, ...] = (), caption: bool = True,
+) -> None:
+    """The network drawn by ``dot`` on the server, in the diagram component: its view kept
+    across reruns, the blocks the last design change touched flashed and brought into view,
+    a click selecting a node (its key in ``st.session_state[select_key]``)."""
+    args = (net, opts.level, opts.expand, opts.color, opts.numbers, opts.theme)
+    svg = _drawn(lambda: diagram_file(*args, "svg"), lambda: dot_text(*args))
+    if svg is None:
         return
-    _show_svg(svg, legend(opts.color, analyze(net)), height, f"Diagram of {net.name} at the level of {opts.level}", opts.theme, key)
-    st.caption("Scroll to zoom, drag to pan, double-click to fit. " + report.COUNTING_RULE + ".")
+    a = analyze(net)
+    changed, token = diagram_view.design_changes(key, net)
+    selected = st.session_state.get(select_key) if select_key else None
+    _show_svg(
+        svg, legend(opts.color, a, opts.level, expand=opts.expand), height, _("Diagram of {name} at the level of {level}").format(name=net.name, level=opts.level),
+        opts.theme, key, focus=diagram_view.lecture_focus([g.key for g in a.blocks]), changed=changed, change_token=token,
+        selected=selected, marked=marked, select_key=select_key,
+    )
+    if not caption:
+        return
+    text = _("Scroll or pinch to zoom, drag to pan, type a name to find it, click a node to select it.") + " " + report.COUNTING_RULE + "."
+    if selected:
+        text = _("Selected: {name}").format(name=state.md_literal(selected)) + " · " + text
+    st.caption(text)
 
 
 def block_diagram(net: Network, block: str, height: int = 560) -> None:
     th = theme()
-    try:
-        svg = block_svg(net, block, th)
-    except GraphvizMissing as err:
-        st.warning(f"{state.md_literal(err, 500)}. Drawing it in the browser instead.")
-        st.graphviz_chart(block_dot(analyze(net), block, theme=th))
+    svg = _drawn(lambda: block_svg(net, block, th), lambda: block_dot(analyze(net), block, theme=th))
+    if svg is None:
         return
-    except RenderError as err:
-        st.error(f"The diagram could not be drawn: {state.md_literal(err, 500)}")
-        return
-    _show_svg(svg, [], height, f"Diagram of block {block}", th, "block_diagram")  # the drawing has its own legend
+    # the drawing has its own legend; a click selects the layer for the Architecture page too
+    _show_svg(svg, [], height, _("Diagram of block {name}").format(name=block), th, "block_diagram", select_key=SELECTED,
+              selected=st.session_state.get(SELECTED))
 
 
 def stages_diagram(net: Network, height: int = 520, key: str = "family_diagram") -> None:
-    diagram(net, DiagramOptions(level="stages", numbers=True, theme=theme()), height, key)
+    diagram(net, DiagramOptions(level="stages", numbers=True, theme=theme()), height, key, select_key=None, caption=False)
 
 
 # --- the layer table ----------------------------------------------------------------------------
@@ -598,32 +625,21 @@ def layer_table(a: Analysis, prefix: str = "main") -> None:
 
 
 def exports(cur: Current, opts: DiagramOptions, prefix: str = "main") -> None:
-    """Download buttons; the diagram files are the picture the page shows, made by ``dot``."""
+    """The figure options a slide needs (orientation, PNG scale, fit 16:9, folded repeats,
+    transparent, CSV for Excel) and the downloads made with them: the diagram at the page's
+    level, expand, colour, numbers and theme, drawn by ``dot``; the table, config and code."""
     d, net = cur.shown, cur.net
-    args = (net, opts.level, opts.expand, opts.color, opts.numbers, opts.theme)
-    try:
-        svg = diagram_file(*args, "svg")
-    except RenderError:  # no Graphviz: the page says so above the diagram
-        svg = None
-    cols = st.columns(5)
-    cols[0].download_button(
-        "Diagram PNG", data=lambda: diagram_file(*args, "png"), file_name=state.file_name(d, "png", opts.level),
-        mime="image/png", key=f"{prefix}_dl_png", on_click="ignore", icon=":material/image:", disabled=svg is None,
-    )
+    fig = figures.figure_options(prefix)
+    figures.figure_downloads(net, state.stem(d), opts.level, opts.expand, opts.color, opts.numbers, opts.theme, fig, prefix)
+    cols = st.columns(3)
+    with cols[0]:
+        figures.csv_download(net, state.file_name(d, "csv"), fig, prefix)
     cols[1].download_button(
-        "Diagram SVG", data=svg or b"", file_name=state.file_name(d, "svg", opts.level), mime="image/svg+xml",
-        key=f"{prefix}_dl_svg", on_click="ignore", disabled=svg is None, icon=":material/polyline:",
-    )
-    cols[2].download_button(
-        "Layer table CSV", data=csv_text(net), file_name=state.file_name(d, "csv"), mime="text/csv",
-        key=f"{prefix}_dl_csv", on_click="ignore", icon=":material/table:",
-    )
-    cols[3].download_button(
-        "Config JSON", data=config_text(net), file_name=state.file_name(d, "json"), mime="application/json",
+        _("Config JSON"), data=config_text(net), file_name=state.file_name(d, "json"), mime="application/json",
         key=f"{prefix}_dl_json", on_click="ignore", icon=":material/data_object:",
     )
-    cols[4].download_button(
-        "PyTorch code", data=lambda: python_code(net), file_name=state.file_name(d, "py"), mime="text/x-python",
+    cols[2].download_button(
+        _("PyTorch code"), data=lambda: python_code(net), file_name=state.file_name(d, "py"), mime="text/x-python",
         key=f"{prefix}_dl_py", on_click="ignore", icon=":material/code:",
     )
 

@@ -243,6 +243,7 @@ class Draw:
         res_change: bool = False,
         dashed: bool = False,
         repeat: bool = False,
+        key: str | None = None,
     ) -> None:
         """A layer, block or stage: a coloured header saying what it is, then its name,
         details, output shape and (with ``numbers``) params and MACs. ``repeat`` draws a
@@ -273,7 +274,7 @@ class Draw:
             )
             w, h = w + 6, h + 6
         self.sizes[node_id] = (w, h)
-        self.w.node(node_id, label=Html(table), tooltip=tooltip or None)
+        self.w.node(node_id, label=Html(table), tooltip=tooltip or None, id=node_key(key))
 
     def numbers_text(self, params: int, macs: int) -> str:
         return self.tr("numbers", params=si(params), macs=si(macs))
@@ -299,6 +300,8 @@ class Draw:
             margin = (margin[0] + 8, margin[1])
             w += 16
         self.sizes[node_id] = (w, h)
+        if "key" in attrs:
+            attrs["id"] = node_key(attrs.pop("key"))
         self.w.node(node_id, label=Html(label), margin=f"{margin[0] / 72:.2f},{margin[1] / 72:.2f}", width=0, height=0, **attrs)
 
     def layer(self, node_id: str, row: Node, short: str, scale: float = 1.0, act: bool = True) -> None:
@@ -306,14 +309,14 @@ class Draw:
         if row.kind == "concat":
             fill = self.fill("concat", 0)
             lines = [(self.tr("concat"), FONT_SIZE, True), (shape_str(row.out_shape), FONT_SIZE, False)]
-            self.text_node(node_id, lines, shape="box", style="rounded,filled", fillcolor=fill, color=self.th.line, ink=text_on(fill), tooltip=tip)
+            self.text_node(node_id, lines, shape="box", style="rounded,filled", fillcolor=fill, color=self.th.line, ink=text_on(fill), tooltip=tip, key=row.key)
             return
         if row.kind == "add":
             fill = self.fill("add", 0)
             op = self.tr("add") if scale == 1.0 else self.tr("add.scaled", scale=f"{scale:g}")
             relu = " " + self.tr("relu") if act else ""
             lines = [(f"+ {op}{relu}", FONT_SIZE, False), (shape_str(row.out_shape), FONT_SIZE, False)]
-            self.text_node(node_id, lines, (2.9, 1.4), shape="ellipse", style="filled", fillcolor=fill, color=self.th.line, ink=text_on(fill), tooltip=tip)
+            self.text_node(node_id, lines, (2.9, 1.4), shape="ellipse", style="filled", fillcolor=fill, color=self.th.line, ink=text_on(fill), tooltip=tip, key=row.key)
             return
         self.box(
             node_id,
@@ -326,6 +329,7 @@ class Draw:
             detail=list(getattr(row.layer, "details", ())),
             tooltip=tip,
             res_change=res_changed(row.in_shape, row.out_shape),
+            key=row.key,
         )
 
     def edge(self, src: Out, dst: str, **attrs) -> None:
@@ -336,6 +340,25 @@ class Draw:
         if src.node in self.straight:  # a column's connector stands right above its first node
             attrs.setdefault("weight", 10)
         self.edges.append((src.node, dst, attrs))
+
+
+def node_key(key: str | None) -> str | None:
+    """The SVG ``id`` of a drawn node or cluster: ``n:`` + the analysis key (``n:inception3a``,
+    ``n:inception3a.branch2.conv1``, ``n:.b3``), so that a page can find the node a key names;
+    ``None`` (Graphviz's own ``node1``…) for drawn things no key names. The prefix keeps the
+    ids apart from Graphviz's; the writer quotes it like any other string."""
+    return None if key is None else _id_text("n:" + key)
+
+
+def cluster_key(key: str) -> str:
+    """The SVG ``id`` of an opened block's cluster: ``c:`` + the block's key."""
+    return _id_text("c:" + key)
+
+
+def _id_text(text: str) -> str:
+    # Graphviz escapes < > " in an id but passes an entity such as "&amp;" through as it
+    # stands: writing every & as &amp; makes the SVG's id read back as the key itself
+    return text.replace("&", "&amp;")
 
 
 def tooltip_of(row: Node) -> str:

@@ -16,7 +16,7 @@ from ..analysis import Analysis, shape_str
 from ..errors import SpecError
 from . import layout
 from .block import BlockDrawer
-from .draw import COLORS, LINE, MAX_NODES, WIDTH_DETAIL, WIDTH_TITLE, Draw
+from .draw import COLORS, LINE, MAX_NODES, WIDTH_DETAIL, WIDTH_TITLE, Draw, cluster_key
 from .layout import CLUSTER_MARGIN, FITS, NODESEP, RANKSEP, Extent
 from .model import (
     Item,
@@ -305,6 +305,7 @@ class Network(Draw):
             tooltip=f"stage {st.name}: {shape_str(g.in_shape)} → {shape_str(g.out_shape)}, {g.n_layers} layers, {g.params:,} params, {g.macs:,} MACs",
             bold_name=True,
             res_change=res_changed(g.in_shape, g.out_shape),
+            key=g.key,
         )
         self.edge(src, node_id)
         out = Out(node_id, g.in_shape, g.out_shape)
@@ -341,6 +342,7 @@ class Network(Draw):
                 bold_name=True,
                 res_change=res_changed(first.in_shape, last.out_shape),
                 repeat=True,
+                key=first.key,
             )
             self.edge(src, node_id)
             return Out(node_id, first.in_shape, last.out_shape)
@@ -358,6 +360,7 @@ class Network(Draw):
             tooltip=f"{it.name} ({kind}): {shape_str(g.in_shape)} → {shape_str(g.out_shape)}, {g.params:,} params, {g.macs:,} MACs",
             bold_name=True,
             res_change=res_changed(g.in_shape, g.out_shape),
+            key=g.key,
         )
         self.edge(src, node_id)
         return Out(node_id, g.in_shape, g.out_shape)
@@ -382,13 +385,15 @@ class Network(Draw):
         title_id = f"t{it.start}"
         with self.w.sub(
             f"cluster_b{it.start}",
+            id=cluster_key(g.key),
             label="",  # not the stage's: a cluster inherits its parent's attributes
             style="rounded",
             color=color,
             penwidth=1.5,
         ):
             self.text_node(title_id, lines, (4.0, 2.0), shape="box", style="rounded", color=color,
-                           tooltip=f"{it.name} ({kind_text(it.block, self.tr)}): {shape_str(g.in_shape)} → {shape_str(g.out_shape)}, {g.params:,} params, {g.macs:,} MACs")
+                           tooltip=f"{it.name} ({kind_text(it.block, self.tr)}): {shape_str(g.in_shape)} → {shape_str(g.out_shape)}, {g.params:,} params, {g.macs:,} MACs",
+                           key=g.key)
             self.edge(src, title_id)
             if spacer:
                 self.spacer(*spacer, title_id)
@@ -426,6 +431,7 @@ class Network(Draw):
                     tooltip=f"aux head {x.head.name} after {x.head.after}: {g.params:,} params, {g.macs:,} MACs",
                     bold_name=True,
                     dashed=True,
+                    key=g.key,
                 )
                 self.edge(src, node_id, style="dashed", weight=0)
                 continue
