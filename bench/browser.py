@@ -16,15 +16,15 @@ from .timing import fmt_time
 
 TITLE = "6. Slider to redrawn diagram, in a browser"
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
-DIAGRAM = "[data-testid=stIFrame]"  # the main diagram: our SVG in an iframe's srcdoc
+DIAGRAM = ".st-key-main_diagram_box [data-testid=stBidiComponentIsolated]"  # the diagram component's host
 TIMEOUT_MS = 60_000
 
-# Marks the diagram shown now; REDRAWN is true once another diagram has replaced it and its
-# document (the inline SVG) has loaded.
+# Marks the drawing shown now (the component's data-rev, in its shadow root); REDRAWN is true
+# once another drawing has replaced it and is laid out.
 MARK = """() => {
-  const f = document.querySelector('%s');
-  window.__benchOld = f ? f.srcdoc : null;
-  if (f && f.contentDocument) f.contentDocument.__benchOld = true;
+  const host = document.querySelector('%s');
+  const r = host && host.shadowRoot && host.shadowRoot.querySelector('[data-testid=diagram]');
+  window.__benchOld = r ? r.dataset.rev : null;
   // when the rerun starts and ends, to split the time between the client and the server
   const app = document.querySelector('[data-testid=stApp]');
   const t0 = performance.now();
@@ -35,10 +35,11 @@ MARK = """() => {
   window.__benchObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }""" % DIAGRAM
 REDRAWN = """() => {
-  const f = document.querySelector('%s');
-  if (!f || f.srcdoc === window.__benchOld) return false;
-  const d = f.contentDocument;
-  return !!(d && !d.__benchOld && d.readyState === 'complete' && d.querySelector('svg'));
+  const host = document.querySelector('%s');
+  const r = host && host.shadowRoot && host.shadowRoot.querySelector('[data-testid=diagram]');
+  if (!r || !r.dataset.rev || r.dataset.rev === window.__benchOld) return false;
+  const svg = r.querySelector('.sd-stage svg');
+  return !!(svg && svg.getBoundingClientRect().width > 50);
 }""" % DIAGRAM
 
 
@@ -70,7 +71,7 @@ def wait_loaded(page) -> None:
     """Until the page's first run has drawn its diagram and finished. (The app reports
     'notRunning' before its first run too, so the diagram is waited for first.)"""
     page.wait_for_function(
-        "() => { const f = document.querySelector('%s'); return f && f.contentDocument && f.contentDocument.querySelector('svg'); }" % DIAGRAM,
+        "() => { const h = document.querySelector('%s'); return h && h.shadowRoot && h.shadowRoot.querySelector('.sd-stage svg'); }" % DIAGRAM,
         polling=50,
     )
     page.wait_for_selector(IDLE, state="attached")
@@ -159,7 +160,7 @@ def run(quick: bool = False) -> Section:
         TITLE,
         "Headless Chromium (Playwright) against `streamlit run app.py` started for this section. "
         "The block-count slider is focused and moved one step with the arrow keys; the time runs "
-        "from the key press until the diagram iframe holds a new SVG that has loaded ('diagram'), "
+        "from the key press until the diagram component holds a new drawing, laid out ('diagram'), "
         "and until Streamlit reports the rerun finished ('whole rerun'); the page's own record of the script state splits that into the wait before the rerun starts (the slider's debounce and the websocket) and the rerun as the page saw it run. Each move goes to a design "
         "the server has not seen; 'revisited' moves back over designs it has (its caches answer). "
         "Medians; one untimed move first.",

@@ -74,8 +74,8 @@ DONE = """() => {
   return {seconds: ((seen.end ?? performance.now()) - seen.t0) / 1000, params};
 }"""
 READY = """() => {
-  const f = document.querySelector('.st-key-main_diagram iframe');
-  const svg = f && f.contentDocument && f.contentDocument.querySelector('svg');
+  const h = document.querySelector('.st-key-main_diagram_box [data-testid=stBidiComponentIsolated]');
+  const svg = h && h.shadowRoot && h.shadowRoot.querySelector('.sd-stage svg');
   const app = document.querySelector('[data-testid=stApp]');
   return !!(svg && app && app.getAttribute('data-test-script-state') === 'notRunning');
 }"""

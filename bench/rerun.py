@@ -24,7 +24,7 @@ APP = str(ROOT / "app.py")
 
 # Modules whose lru_caches hold results keyed by the design or network; clearing them makes a
 # rerun cost what a slider move to a new design costs. Caches of constants are kept.
-CACHED_MODULES = ("googlenet.analysis", "googlenet.render", "ui.state", "ui.studio", "ui.tables", "ui.charts", "ui.zoom")
+CACHED_MODULES = ("googlenet.analysis", "googlenet.render", "ui.state", "ui.studio", "ui.tables", "ui.charts")
 KEEP = {"preset_network", "family_analyses", "script", "_reserved"}
 
 
@@ -104,7 +104,7 @@ class PageDriver:
 
 def page_functions(sc: Scenario, count: int):
     """The functions the main page calls for one design, as zero-argument callables."""
-    from ui import charts, state, studio, tables, zoom
+    from ui import charts, state, studio, tables
     from googlenet.render import legend, render, to_dot
 
     d = state.with_count(state.from_preset(sc.preset), sc.stage, count)
@@ -118,7 +118,6 @@ def page_functions(sc: Scenario, count: int):
         "analysis": lambda: analyze.__wrapped__(net),
         "DOT": lambda: to_dot(analyze(net), level=sc.level),
         "SVG (`dot`)": lambda: render(to_dot(analyze(net), level=sc.level), "svg"),
-        "diagram page (SVG inlined)": lambda: zoom.page(svg, legend("kind", analyze(net)), "light"),
         "metrics": lambda: tables.metrics(analyze(net), analyze(origin)),
         "layer table": lambda: tables.layer_totals(tables.layers(analyze(net))),
         "charts": lambda: (charts.cost_per_block(analyze(net)), charts.channel_allocation(analyze(net)), charts.depth_profile(analyze(net))),

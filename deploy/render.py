@@ -28,13 +28,15 @@ PUBLIC_PORT = 8501
 STICKY = ("cookie", "ip")
 
 # What the app needs of the browser, found by trying in Chromium (tests/test_serve.py fails on
-# any violation): its styles are inline (Streamlit's and the diagram page's); Plotly's PNG export
+# any violation): its styles are inline (Streamlit's and the diagram component's); Streamlit
+# loads a Components v2 component's script (the diagram's) by import() of a blob: URL the page
+# itself made from the script the server sent; Plotly's PNG export
 # draws through a blob: image, and Streamlit's data grid, Plotly and icons use data: images and a
 # data: font; protobuf tries WebAssembly ('wasm-unsafe-eval' allows that and no eval). Scripts
 # run only from the server, or inline when their hash is listed (see inline_script_hashes).
 POLICY = (
     ("default-src", "'self'"),
-    ("script-src", "'self' 'wasm-unsafe-eval' {hashes}"),
+    ("script-src", "'self' 'wasm-unsafe-eval' blob: {hashes}"),
     ("style-src", "'self' 'unsafe-inline'"),
     ("img-src", "'self' data: blob:"),
     ("font-src", "'self' data:"),
@@ -48,15 +50,12 @@ INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re
 
 
 def inline_script_hashes() -> list[str]:
-    """CSP hashes of the inline scripts the app's pages run: Streamlit's ``index.html`` (the
-    installed version's) and the diagram page's pan/zoom (``ui.zoom``, whose script is the same
-    for every diagram). Worked out on each render, so they follow both."""
+    """CSP hashes of the inline scripts the app's pages run: those of Streamlit's ``index.html``
+    (the installed version's), worked out on each render, so they follow it."""
     import importlib.util
 
-    from ui import zoom
-
     index = Path(importlib.util.find_spec("streamlit").origin).parent / "static" / "index.html"
-    pages = (index.read_text(encoding="utf-8"), zoom.page("<svg></svg>"))
+    pages = (index.read_text(encoding="utf-8"),)
     bodies = [m["body"] for page in pages for m in INLINE_SCRIPT.finditer(page) if "src=" not in m["attrs"]]
     return sorted({"'sha256-" + base64.b64encode(hashlib.sha256(b.encode("utf-8")).digest()).decode("ascii") + "'" for b in bodies})
 

@@ -36,7 +36,7 @@ IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 EXCEPTION = "[data-testid=stException]"
 ERROR_ALERT = "[data-testid=stAlertContentError]"
 WARNING_ALERT = "[data-testid=stAlertContentWarning]"
-MAIN_DIAGRAM = ".st-key-main_diagram iframe"  # the app's keyed container around the diagram
+MAIN_DIAGRAM = ".st-key-main_diagram_box [data-testid=diagram]"  # the diagram component in its keyed container
 
 # Before an action: remember whether a script run starts and ends after it. A record's old
 # value 'running' means a run ended even if the callback only sees 'notRunning' now. The whole
@@ -56,7 +56,7 @@ RAN = """() => {
   return !!(window.__studioRun && window.__studioRun.started && app
             && app.getAttribute('data-test-script-state') === 'notRunning');
 }"""
-# The diagram inside the iframe is drawn: an <svg> with a real size on screen.
+# The diagram is drawn: an <svg> with a real size on screen.
 DRAWN = """(svg) => { const r = svg.getBoundingClientRect(); return [r.width, r.height]; }"""
 
 
@@ -244,17 +244,18 @@ class App:
         )
         return card.locator("[data-testid=stMetricValue]")
 
-    def svg(self, iframe: str = MAIN_DIAGRAM):
-        return self.page.frame_locator(iframe).locator("#stage svg").first
+    def svg(self, diagram: str = MAIN_DIAGRAM):
+        """The drawing of a diagram component (Playwright's locators reach into its shadow root)."""
+        return self.page.locator(diagram).locator(".sd-stage svg").first
 
-    def svg_text(self, iframe: str = MAIN_DIAGRAM) -> str:
-        return self.svg(iframe).text_content() or ""
+    def svg_text(self, diagram: str = MAIN_DIAGRAM) -> str:
+        return self.svg(diagram).text_content() or ""
 
-    def wait_drawn(self, iframe: str = MAIN_DIAGRAM, containing: str | None = None) -> None:
+    def wait_drawn(self, diagram: str = MAIN_DIAGRAM, containing: str | None = None) -> None:
         """Until the diagram's SVG (holding ``containing``) is on screen at a readable size."""
-        svg = self.svg(iframe)
+        svg = self.svg(diagram)
         if containing is not None:
-            svg = self.page.frame_locator(iframe).locator("#stage svg", has_text=containing).first
+            svg = self.page.locator(diagram).locator(".sd-stage svg", has_text=containing).first
         svg.wait_for(state="visible")
         w, h = svg.evaluate(DRAWN)
         assert w > 50 and h > 50, f"the diagram is drawn {w:.0f}×{h:.0f} px"

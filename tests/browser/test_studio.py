@@ -196,7 +196,7 @@ def test_every_download_reaches_the_browser_as_a_valid_file(app, tmp_path):
     expect_totals(app, a.totals)
     shown_labels = app.svg().evaluate("s => Array.from(s.querySelectorAll('text'), t => t.textContent)")
 
-    png = download(app, "main_dl_png", tmp_path)
+    png = download(app, "main_fig_dl_png", tmp_path)
     assert re.fullmatch(r"d2l-custom-[0-9a-f]{6}-blocks\.png", png.name)
     with Image.open(png) as img:
         assert img.format == "PNG"
@@ -205,7 +205,7 @@ def test_every_download_reaches_the_browser_as_a_valid_file(app, tmp_path):
     svg_w, svg_h = app.svg().evaluate("s => [s.width.baseVal.value, s.height.baseVal.value]")
     assert abs(w / h - svg_w / svg_h) < 0.02 * (svg_w / svg_h), ((w, h), (svg_w, svg_h))
 
-    svg = download(app, "main_dl_svg", tmp_path)
+    svg = download(app, "main_fig_dl_svg", tmp_path)
     root = ET.parse(svg).getroot()
     assert root.tag.endswith("svg")
     text = "".join(root.itertext())
@@ -215,7 +215,7 @@ def test_every_download_reaches_the_browser_as_a_valid_file(app, tmp_path):
     # the drawing on the page, label for label
     assert [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")] == shown_labels
 
-    table = download(app, "main_dl_csv", tmp_path)
+    table = download(app, "main_fig_dl_csv", tmp_path)
     with open(table, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     assert tuple(rows[0]) == tuple(report.CSV_COLUMNS)
@@ -346,10 +346,10 @@ def test_a_malformed_link_says_what_was_ignored(app):
 
 PAGES = [
     # (navigation label, page title, what the page has drawn when it is ready)
-    ("Architecture", "Inception Studio", ".st-key-main_diagram iframe"),
-    ("Inception block", "Inception block", ".st-key-block_diagram iframe"),
+    ("Architecture", "Inception Studio", ".st-key-main_diagram_box [data-testid=diagram]"),
+    ("Inception block", "Inception block", ".st-key-block_diagram_box [data-testid=diagram]"),
     ("Compare", "Compare", "[data-testid=stDataFrame]"),
-    ("Family", "Family", ".st-key-family_diagram_d2l iframe"),
+    ("Family", "Family", ".st-key-family_diagram_d2l_box [data-testid=diagram]"),
     ("Code & checks", "Code & checks", "[data-testid=stCode]"),
 ]
 
@@ -359,7 +359,7 @@ def test_every_page_renders_and_is_not_blank(app):
     for i, (link, title, ready) in enumerate(PAGES, 1):
         if i > 1:
             app.navigate(link)
-        if ready.endswith("iframe"):
+        if ready.endswith("[data-testid=diagram]"):
             app.wait_drawn(ready)
         else:
             expect(app.page.locator(ready).first).to_be_visible()
