@@ -13,7 +13,11 @@ Guards, as for ``checks.measure_latency``: the size limits of ``checks.check_run
 for the batch asked for), before anything is built; one measurement at a time per process (the
 same lock as the latency measurement: they share the CPU and torch's thread count), waited for
 at most ``wait_seconds``; a time budget (timing stops once it is spent, after at least one timed
-pass); cancellation between passes (``cancel``: a callable or a ``threading.Event``).
+pass); cancellation between passes (``cancel``: a callable or a ``threading.Event``). The app
+takes its turn in the server's line first (``ui.hardware.profile_in_turn``), so the lock is free
+by then; the lock is for callers outside the app.
+
+Refusals carry a code and values (``MESSAGES``) that an interface translates.
 """
 
 from __future__ import annotations

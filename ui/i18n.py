@@ -13,7 +13,10 @@ by the picker or by the link is kept in the link (``link_params``).
 
 The core's messages are translated by code and values (``error_text``), never by matching the
 English: a ``SpecError``'s code picks the template and its values fill the placeholders; field
-paths, layer and block names, shapes and numbers stay as they are.
+paths, layer and block names, shapes and numbers stay as they are. The same goes for the
+refusals that carry a ``template`` and ``values`` (``coded_text``) and for the core's prose as
+``googlenet.texts.Text`` (a reader's note, why there is no ONNX file, this CPU's description:
+``translate``).
 """
 
 from __future__ import annotations
