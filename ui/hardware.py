@@ -354,9 +354,11 @@ def measured_table(p: Profile) -> pd.DataFrame:
 
 
 def _device_label(name: str) -> str:
+    """The picker's label of a device: the same on every run (Streamlit's selectbox finds the
+    chosen option again by its label, so a label that changed once the CPU was measured lost
+    the choice on the next run)."""
     if name == devices.THIS_CPU:
-        d = devices.measured()
-        return _("This machine's CPU ({state})").format(state=_("measured") if d else _("measured when chosen, about 2 s"))
+        return _("This machine's CPU ({state})").format(state=_("measured when chosen, about 2 s"))
     return devices.PRESETS[name].title
 
 
