@@ -84,6 +84,15 @@ def code_import(key: str = "main_code") -> Network | None:
     return net
 
 
+def note_markdown(note) -> str:
+    """A reader's note as Markdown, in the session's language by its code and values: the
+    template is the project's own (code in backticks shows as code), each value is escaped."""
+    if not (isinstance(getattr(note, "template", None), str) and isinstance(getattr(note, "values", None), dict)):
+        return state.md_literal(note, 300)
+    template = i18n.gettext_in(i18n.language(), note.template)
+    return template.format(**{k: state.md_literal(v, 80) for k, v in note.values.items()})
+
+
 def code_field(field: str | None) -> str:
     """Where the reader's refusal points: ``line 7`` (or the code as a whole), in the session's language."""
     m = re.fullmatch(r"line (\d+)", field or "")
@@ -118,7 +127,7 @@ def _read(text: str, upload, messages: list[tuple[str, str]]) -> Network | None:
         messages.append(("error", _("Could not read the code: **{field}** — {detail}").format(
             field=state.md_literal(code_field(err.field)), detail=state.md_literal(i18n.error_detail(err), 500))))
         return None
-    messages.extend(("info", state.md_literal(i18n.translate(note), 300)) for note in got.notes)  # by code and values
+    messages.extend(("info", note_markdown(note)) for note in got.notes)
     what = _("a file from Inception Studio") if got.kind == "generated" else _("code written the lecture's way")
     messages.append(("info", _("Read {what}: **{name}**, {n} blocks.").format(
         what=what, name=state.md_literal(got.network.name), n=len(got.network.blocks()))))
