@@ -112,6 +112,8 @@ TEXTS: dict[str, str] = {
         "(add X = torch.rand(size=(1, C, H, W)) to choose, or change it on the Architecture page)"
     ),
     "note.runtime": "this file's runtime classes are not Inception Studio's; build_model()'s calls were read as its Builder means them",
+    # the read network's description (a msgid without values, as a preset's description is)
+    "description.lecture": "Read from PyTorch code written the lecture's way.",
 }
 
 
@@ -1127,7 +1129,7 @@ def _lecture_network(r: _Reader) -> tuple[Network, dict[str, _Declared]]:
         out_stages.append(Stage(st.name, tuple(new), repeat=kinds.pop() if len(kinds) == 1 else None))
     name = net_name if net_name.isidentifier() and net_name != "net" else "imported"
     net = Network(name=name, input=tuple(input_), classes=classes, stages=tuple(out_stages), head=tuple(head), style=style,
-                  description="Read from PyTorch code written the lecture's way.")
+                  description=TEXTS["description.lecture"])
     return net, b.declared
 
 

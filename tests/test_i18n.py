@@ -802,6 +802,9 @@ def test_the_code_page_in_chinese_shows_the_readers_notes_and_its_line_in_chines
     infos = [i.value for i in at.info]
     assert any("1×96×96" in i and "假定" in i for i in infos), infos
     assert any("`X = torch.rand(size=(1, C, H, W))`" in i for i in infos), infos  # the code shows as code
+    (code,) = [c for c in at.code if "def build_model" in c.value]  # the read design's description, in the code's docstring
+    docstring = code.value.split('"""')[1]  # the code itself (its DESCRIPTION constant) is the English file's
+    assert "从按课程写法编写的 PyTorch 代码读入。" in docstring and "lecture's way" not in docstring
     name = at.session_state["design"].network().name  # the read design's name: a name, shown as it is
     leftover = {w for t in infos for w in english_words(t.replace(f"**{name}**", " "))}
     assert not leftover, (sorted(leftover), infos)
