@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass
 
 from .errors import SpecError, shown
+from .texts import text as coded
 
 DTYPES = ("fp32", "fp16", "bf16")
 GiB = 2**30
@@ -142,6 +143,27 @@ PRESETS: dict[str, Device] = {
 }
 
 THIS_CPU = "this-cpu"
+
+# This machine's CPU described, by code (its title, source and basis are ``texts.Text``: English
+# with the code and values, which an interface translates).
+TEXTS: dict[str, str] = {
+    "cpu.title": "This machine's CPU ({cpu}, {threads} threads)",
+    "cpu.title.one": "This machine's CPU ({cpu}, 1 thread)",
+    "cpu.title.unnamed": "This machine's CPU (this CPU, {threads} threads)",
+    "cpu.title.unnamed.one": "This machine's CPU (this CPU, 1 thread)",
+    "cpu.source": (
+        "measured here with torch {torch}: the best of repeated square matmuls per dtype, "
+        "and of copies of a {mb} MB buffer"
+    ),
+    "cpu.basis": (
+        "peaks: the fastest matmul per dtype; bandwidth: bytes read + written by the fastest copy; "
+        "memory: the machine's physical memory; load average {load} while measuring"
+    ),
+    "cpu.basis.no_load": (
+        "peaks: the fastest matmul per dtype; bandwidth: bytes read + written by the fastest copy; "
+        "memory: the machine's physical memory; load average unknown while measuring"
+    ),
+}
 DEFAULT = "a100"
 
 
@@ -219,7 +241,8 @@ def _best(fn, budget: float, least: int = 2) -> float:
     return best
 
 
-def _cpu_name() -> str:
+def _cpu_name() -> str | None:
+    """The CPU's model name (None when the system does not say)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
             for line in f:
@@ -229,14 +252,19 @@ def _cpu_name() -> str:
         pass
     import platform
 
-    return platform.processor() or "this CPU"
+    return platform.processor() or None
 
 
-def _load() -> str:
+def _load() -> str | None:
     try:
         return f"{os.getloadavg()[0]:.2f}"
     except (AttributeError, OSError):  # pragma: no cover - not POSIX
-        return "unknown"
+        return None
+
+
+def _title(cpu: str | None, threads: int):
+    code = "cpu.title" + (".unnamed" if cpu is None else "") + (".one" if threads == 1 else "")
+    return coded(TEXTS, code, **({} if cpu is None else {"cpu": cpu}), **({} if threads == 1 else {"threads": threads}))
 
 
 def _memory_bytes() -> int:
@@ -308,12 +336,11 @@ def measure_cpu(max_seconds: float = MAX_SECONDS) -> Device:
         bandwidth = copy_bandwidth(share)
     finally:
         torch.set_num_threads(saved)
+    load = _load()
     return Device(
-        THIS_CPU, f"This machine's CPU ({_cpu_name()}, {threads} thread{'s' if threads != 1 else ''})", "CPU",
+        THIS_CPU, _title(_cpu_name(), threads), "CPU",
         tuple(peaks), bandwidth, _memory_bytes(),
-        f"measured here with torch {torch.__version__}: the best of repeated square matmuls per dtype, "
-        f"and of copies of a {COPY_BYTES // 2**20} MB buffer",
-        "peaks: the fastest matmul per dtype; bandwidth: bytes read + written by the fastest copy; "
-        f"memory: the machine's physical memory; load average {_load()} while measuring",
+        coded(TEXTS, "cpu.source", torch=torch.__version__, mb=COPY_BYTES // 2**20),
+        coded(TEXTS, "cpu.basis", load=load) if load is not None else coded(TEXTS, "cpu.basis.no_load"),
         measured=True,
     )

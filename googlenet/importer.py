@@ -51,6 +51,7 @@ from .spec import (
     Style,
 )
 from .templates import TEMPLATES
+from .texts import text as coded
 
 MAX_CHARS = 1_000_000
 MAX_NESTING = 24  # brackets deep (the lecture's code needs 4)
@@ -102,6 +103,18 @@ SIGNATURES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
 INPUT_MAKERS = ("rand", "randn", "zeros", "ones", "empty")
 ACTIVATION_FUNCS = {"relu": "relu", "sigmoid": "sigmoid"}
 DEFAULT_SIZE = 96  # the lecture's resize=96, when the code gives no input
+
+# The reader's notes (``Imported.notes``), by code; an interface translates each by its code and values.
+TEXTS: dict[str, str] = {
+    "note.shape_loop": "line {line}: the loop that prints each layer's output shape was skipped (the table shows them)",
+    "note.input": (
+        "the code gives no input; assumed {channels}×{size}×{size} "
+        "(add X = torch.rand(size=(1, C, H, W)) to choose, or change it on the Architecture page)"
+    ),
+    "note.runtime": "this file's runtime classes are not Inception Studio's; build_model()'s calls were read as its Builder means them",
+    # the read network's description (a msgid without values, as a preset's description is)
+    "description.lecture": "Read from PyTorch code written the lecture's way.",
+}
 
 
 def _err(node: ast.AST | int | None, code: str, **values) -> SpecError:
@@ -173,7 +186,7 @@ class _Func:
 @dataclass
 class Imported:
     network: Network
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # each a texts.Text: English, with its code and values
     kind: str = "lecture"  # "lecture" | "generated"
 
 
@@ -325,7 +338,7 @@ class _Reader:
         elif isinstance(stmt, ast.Pass):
             pass
         elif isinstance(stmt, ast.For) and self.shape_loop(stmt):
-            self.notes.append(f"line {stmt.lineno}: the loop that prints each layer's output shape was skipped (the table shows them)")
+            self.notes.append(coded(TEXTS, "note.shape_loop", line=stmt.lineno))
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             raise _err(stmt, "code.loop", kind="for")
         elif isinstance(stmt, ast.While):
@@ -1095,8 +1108,7 @@ def _lecture_network(r: _Reader) -> tuple[Network, dict[str, _Declared]]:
         first = next(iter(b.declared.values()), None)
         channels = first.value if first is not None and first.unit == "channels" else 3
         input_ = (channels, DEFAULT_SIZE, DEFAULT_SIZE)
-        r.notes.append(f"the code gives no input; assumed {channels}×{DEFAULT_SIZE}×{DEFAULT_SIZE} "
-                       "(add X = torch.rand(size=(1, C, H, W)) to choose, or change it on the Architecture page)")
+        r.notes.append(coded(TEXTS, "note.input", channels=channels, size=DEFAULT_SIZE))
     blocks = [it for st in stages for it in st.items if isinstance(it, Block)]
     style = Style()
     first_conv = next((x for blk in blocks for br in blk.branches for x in br.layers if isinstance(x, Conv)), None)
@@ -1117,7 +1129,7 @@ def _lecture_network(r: _Reader) -> tuple[Network, dict[str, _Declared]]:
         out_stages.append(Stage(st.name, tuple(new), repeat=kinds.pop() if len(kinds) == 1 else None))
     name = net_name if net_name.isidentifier() and net_name != "net" else "imported"
     net = Network(name=name, input=tuple(input_), classes=classes, stages=tuple(out_stages), head=tuple(head), style=style,
-                  description="Read from PyTorch code written the lecture's way.")
+                  description=TEXTS["description.lecture"])
     return net, b.declared
 
 
@@ -1214,7 +1226,7 @@ class _Generated:
         defined = {s.name for s in self.tree.body if isinstance(s, (ast.ClassDef, ast.FunctionDef))}
         expected = {"Group", "_Conv", "_Layer", "_run", "_Block", "Net", "Builder", "_pair", "_act", "_act_"}
         if not expected <= defined:
-            self.notes.append("this file's runtime classes are not Inception Studio's; build_model()'s calls were read as its Builder means them")
+            self.notes.append(coded(TEXTS, "note.runtime"))
         body = [s for s in self.fn.body if not _is_docstring(s)]
         stmts = body[1:]
         if stmts and isinstance(stmts[-1], ast.Return):

@@ -29,10 +29,21 @@ from .build import build
 from .checks import _LOCK as _THREADS_LOCK
 from .errors import SpecError
 from .spec import Network
+from .texts import Text
+from .texts import text as coded
 
 OPSET = 17
 MAX_BYTES = 1_900_000_000  # one protobuf message holds at most 2 GiB; larger models need external data
 INPUT, OUTPUT = "input", "logits"
+
+# Why a design cannot be written as ONNX (``problem``), by code; an interface translates it by code and values.
+TEXTS: dict[str, str] = {
+    "onnx.weights": "its weights take {bytes} bytes, more than one ONNX file holds ({limit})",
+    "onnx.adaptive_pool": (
+        "{layer} pools {h}×{w} to {oh}×{ow}, which does not divide it: ONNX has no operator for "
+        "that adaptive pooling (choose an input whose map there divides, or a global pool)"
+    ),
+}
 
 
 class _Scope(nn.Module):
@@ -117,18 +128,18 @@ def _one_thread():
             torch.set_num_threads(saved)
 
 
-def problem(net: Network) -> str | None:
-    """Why ``net`` cannot be written as ONNX, found without exporting (None: it can)."""
+def problem(net: Network) -> Text | None:
+    """Why ``net`` cannot be written as ONNX, found without exporting (None: it can): English
+    text with its code and values (``TEXTS``)."""
     a = analyze(net)
     if a.totals.weights_bytes > MAX_BYTES:
-        return f"its weights take {a.totals.weights_bytes:,} bytes, more than one ONNX file holds ({MAX_BYTES:,})"
+        return coded(TEXTS, "onnx.weights", bytes=f"{a.totals.weights_bytes:,}", limit=f"{MAX_BYTES:,}")
     for leaf in a.layers:
         if leaf.aux or leaf.kind != "adaptive_avg_pool":
             continue
         (_, h, w), (_, oh, ow) = leaf.in_shape, leaf.out_shape
         if h % oh or w % ow:
-            return (f"{leaf.key} pools {h}×{w} to {oh}×{ow}, which does not divide it: ONNX has no operator for "
-                    "that adaptive pooling (choose an input whose map there divides, or a global pool)")
+            return coded(TEXTS, "onnx.adaptive_pool", layer=leaf.key, h=h, w=w, oh=oh, ow=ow)
     return None
 
 

@@ -13,7 +13,11 @@ Guards, as for ``checks.measure_latency``: the size limits of ``checks.check_run
 for the batch asked for), before anything is built; one measurement at a time per process (the
 same lock as the latency measurement: they share the CPU and torch's thread count), waited for
 at most ``wait_seconds``; a time budget (timing stops once it is spent, after at least one timed
-pass); cancellation between passes (``cancel``: a callable or a ``threading.Event``).
+pass); cancellation between passes (``cancel``: a callable or a ``threading.Event``). The app
+takes its turn in the server's line first (``ui.hardware.profile_in_turn``), so the lock is free
+by then; the lock is for callers outside the app.
+
+Refusals carry a code and values (``MESSAGES``) that an interface translates.
 """
 
 from __future__ import annotations
@@ -36,13 +40,33 @@ from .values import check_int
 
 MAX_BATCH = 64
 
+# The refusals' English, by code; an interface translates ``err.template`` with ``err.values``.
+MESSAGES: dict[str, str] = {
+    "profile.memory": "too large to run at batch {batch}: one forward pass needs about {need} of memory; the limit is {limit}",
+    "profile.macs": "too large to run at batch {batch}: one forward pass is {gmacs} GMACs; the limit is {limit} GMACs",
+    "profile.busy": "another measurement kept the CPU busy for {wait_s} s; try again when it has finished",
+    "profile.cancelled": "cancelled before any timed pass",
+}
 
-class Busy(RuntimeError):
+
+class _Coded:
+    """A refusal by ``code`` and ``values`` (``MESSAGES``): ``str(err)`` is the English."""
+
+    def __init__(self, code: str, **values):
+        super().__init__(MESSAGES[code].format(**values))  # first: TooLargeToRun's own init sets no code
+        self.code, self.values, self.template = code, values, MESSAGES[code]
+
+
+class Busy(_Coded, RuntimeError):
     """Another measurement held the CPU for longer than the wait allowed; nothing was run."""
 
 
-class Cancelled(RuntimeError):
+class Cancelled(_Coded, RuntimeError):
     """Cancelled before any timed pass finished."""
+
+
+class TooLargeAtBatch(_Coded, TooLargeToRun):
+    """``TooLargeToRun`` for the batch asked for."""
 
 
 @dataclass(frozen=True)
@@ -186,11 +210,9 @@ def check_size(net: Network, batch: int) -> Analysis:
     t = a.totals
     need = t.weights_bytes + batch * t.peak_activation_bytes
     if need > MAX_RUN_BYTES:
-        raise TooLargeToRun(f"too large to run at batch {batch}: one forward pass needs about {_gb(need)} of memory; "
-                            f"the limit is {_gb(MAX_RUN_BYTES)}")
+        raise TooLargeAtBatch("profile.memory", batch=batch, need=_gb(need), limit=_gb(MAX_RUN_BYTES))
     if batch * t.macs > MAX_RUN_MACS:
-        raise TooLargeToRun(f"too large to run at batch {batch}: one forward pass is {batch * t.macs / 1e9:,.1f} GMACs; "
-                            f"the limit is {MAX_RUN_MACS / 1e9:,.0f} GMACs")
+        raise TooLargeAtBatch("profile.macs", batch=batch, gmacs=f"{batch * t.macs / 1e9:,.1f}", limit=f"{MAX_RUN_MACS / 1e9:,.0f}")
     return a
 
 
@@ -222,7 +244,7 @@ def profile_layers(
         if on_wait is not None:
             on_wait()
         if not _LOCK.acquire(timeout=wait_seconds):
-            raise Busy(f"another measurement kept the CPU busy for {wait_seconds:g} s; try again when it has finished")
+            raise Busy("profile.busy", wait_s=f"{wait_seconds:g}")
     try:
         saved_threads = torch.get_num_threads()
         torch.set_num_threads(n_threads)
@@ -268,7 +290,7 @@ def profile_layers(
             if progress is not None and done < total:
                 progress(total, total)
             if not timed:
-                raise Cancelled("cancelled before any timed pass")
+                raise Cancelled("profile.cancelled")
             per, passes = _times(prof.events(), merges)
             del model, x
         finally:

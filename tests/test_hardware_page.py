@@ -143,3 +143,16 @@ def test_layer_columns_join_the_layer_table_by_its_layer_key():
     r = cost.roofline(a, devices.PRESETS["a100"], "fp16", 64)
     main = df[df["Layer"].isin([c.name for c in r.layers])]
     assert main[cost.COLUMNS[1]].sum() == pytest.approx(r.with_concat.predicted_seconds)
+
+
+def test_this_cpu_stays_chosen_once_it_has_been_measured():
+    """Streamlit's selectbox finds the chosen option again by its label: the device's label must
+    not change when the CPU is measured on the run that chose it."""
+    at = run({"preset": "d2l"})
+    at.selectbox(key="hw_device").select_index(devices.names().index(devices.THIS_CPU)).run()
+    assert not at.exception and devices.measured() is not None
+    for _ in range(2):  # the runs after the one that measured it
+        at.select_slider(key="hw_batch").set_value(64).run()
+        assert not at.exception
+        assert at.selectbox(key="hw_device").value == devices.THIS_CPU
+    assert any(c.value.startswith("**This machine") for c in at.caption)

@@ -638,3 +638,193 @@ def test_refusals_to_measure_translate_by_template_and_values():
     assert all(str(v) in zh for v in info.value.values.values())
     assert f"{MAX_RUN_MACS / 1e9:,.0f}" in zh  # the limit the refusal names
     assert i18n.coded_text(ValueError("plain"), "zh") == "plain"  # no template: its own text
+
+
+# --- the core's prose by code: the reader's notes, ONNX problems, profile refusals, this CPU ----------------
+
+BOOK = ROOT / "tests" / "reference" / "d2l"
+
+
+def _core_text_tables():
+    from googlenet import devices, importer, onnx_export, profile
+
+    return {"importer": importer.TEXTS, "onnx_export": onnx_export.TEXTS, "devices": devices.TEXTS, "profile": profile.MESSAGES}
+
+
+@pytest.mark.parametrize("table", ["importer", "onnx_export", "devices", "profile"])
+def test_every_core_text_has_a_chinese_template_with_the_same_placeholders(table):
+    for code, template in _core_text_tables()[table].items():
+        zh = i18n.gettext_in("zh", template)
+        assert zh != template and CJK.search(zh), code
+        assert fields(zh) == fields(template), code
+        assert not english_words(re.sub(r"\{[^}]*\}", " ", zh)), (code, english_words(zh))
+
+
+def _shown(text) -> tuple[str, str]:
+    """``text`` as the English and the Chinese interface show it."""
+    return i18n.translate(text, "en"), i18n.translate(text, "zh")
+
+
+def test_the_readers_notes_are_the_same_english_and_translate_by_code():
+    from googlenet.codegen import to_python
+    from googlenet.importer import read_code
+
+    lecture = (BOOK / "googlenet_zh.py").read_text(encoding="utf-8")
+    (loop,) = read_code(lecture).notes
+    (no_input,) = read_code(lecture.split("X = torch.rand")[0]).notes
+    (runtime,) = read_code(to_python(get_preset("d2l")).replace("class Group", "class Grouping")).notes
+    line = next(i for i, s in enumerate(lecture.splitlines(), 1) if s.startswith("for layer in net"))
+    expected = {
+        loop: f"line {line}: the loop that prints each layer's output shape was skipped (the table shows them)",
+        no_input: "the code gives no input; assumed 1×96×96 (add X = torch.rand(size=(1, C, H, W)) to choose, or change "
+                  "it on the Architecture page)",
+        runtime: "this file's runtime classes are not Inception Studio's; build_model()'s calls were read as its Builder "
+                 "means them",
+    }
+    for note, english in expected.items():
+        en, zh = _shown(note)
+        assert str(note) == en == english
+        assert CJK.search(zh) and not english_words(zh), (zh, english_words(zh))
+    assert f"第 {line} 行" in _shown(loop)[1] and "1×96×96" in _shown(no_input)[1]
+
+
+def _pool_that_does_not_divide():
+    from googlenet.layers import AdaptiveAvgPool
+    from googlenet.spec import Stage
+
+    net = get_preset("d2l")
+    b5 = net.stages[-1]
+    items = tuple(AdaptiveAvgPool("avgpool", (2, 2)) if it.name == "avgpool" else it for it in b5.items)
+    return replace(net, stages=(*net.stages[:-1], Stage(b5.name, items, b5.repeat)))
+
+
+def test_why_a_design_has_no_onnx_file_is_the_same_english_and_translates_by_code():
+    from googlenet import onnx_export
+
+    pool = onnx_export.problem(_pool_that_does_not_divide())
+    big = replace(get_preset("d2l-vgg11"), width=4)
+    weights = onnx_export.problem(big)
+    n = analyze(big).totals.weights_bytes
+    assert n > onnx_export.MAX_BYTES
+    expected = {
+        pool: "avgpool pools 3×3 to 2×2, which does not divide it: ONNX has no operator for that adaptive pooling "
+              "(choose an input whose map there divides, or a global pool)",
+        weights: f"its weights take {n:,} bytes, more than one ONNX file holds (1,900,000,000)",
+    }
+    for why, english in expected.items():
+        en, zh = _shown(why)
+        assert str(why) == en == english
+        assert CJK.search(zh) and not english_words(zh), (zh, english_words(zh))
+    assert f"{n:,}" in _shown(weights)[1] and "avgpool" in _shown(pool)[1] and "3×3" in _shown(pool)[1]
+    # the export's refusal carries the same reason, translated inside its message
+    with pytest.raises(SpecError) as err:
+        onnx_export.to_onnx(_pool_that_does_not_divide())
+    assert str(err.value) == f"format: d2l cannot be written as ONNX: {expected[pool]}"
+    zh = i18n.error_detail(err.value, "zh")  # the field ("format") is a name, shown as it is
+    assert _shown(pool)[1] in zh and not english_words(zh), zh
+
+
+def test_the_profilers_refusals_are_the_same_english_and_translate_by_code():
+    from googlenet import devices
+    from googlenet.checks import _LOCK, TooLargeToRun
+    from googlenet.profile import Busy, Cancelled, check_size, profile_layers
+
+    refused = {}
+    with pytest.raises(TooLargeToRun) as memory:
+        check_size(replace(get_preset("d2l-lenet"), input=(1, 1000, 1000)), 64)
+    with pytest.raises(TooLargeToRun) as macs:
+        check_size(get_preset("inception-resnet-v2"), 64)
+    t = analyze(get_preset("inception-resnet-v2")).totals
+    refused[memory.value] = "too large to run at batch 64: one forward pass needs about 2.65 GB of memory; the limit is 2.00 GB"
+    refused[macs.value] = f"too large to run at batch 64: one forward pass is {64 * t.macs / 1e9:,.1f} GMACs; the limit is 200 GMACs"
+    small = replace(get_preset("d2l"), input=(1, 32, 32), width=0.25)
+    devices.this_cpu()  # measured first, in its own turn
+    with _LOCK, pytest.raises(Busy) as busy:
+        profile_layers(small, repeats=1, wait_seconds=0.1)
+    refused[busy.value] = "another measurement kept the CPU busy for 0.1 s; try again when it has finished"
+    with pytest.raises(Cancelled) as cancelled:
+        profile_layers(small, repeats=1, cancel=lambda: True)
+    refused[cancelled.value] = "cancelled before any timed pass"
+    for err, english in refused.items():
+        assert str(err) == i18n.coded_text(err, "en") == english
+        zh = i18n.coded_text(err, "zh")
+        assert CJK.search(zh) and not english_words(zh), (zh, english_words(zh))
+        assert all(str(v) in zh for v in err.values.values())
+    assert i18n.coded_text(memory.value, "zh").startswith("太大，无法以批量大小 64 运行")
+
+
+def _cpu_model_name() -> str | None:
+    for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("model name"):
+            return " ".join(line.split(":", 1)[1].split())[:80]
+    return None
+
+
+def test_this_cpu_is_described_in_the_same_english_and_translates_by_code():
+    import os
+
+    import torch
+
+    from googlenet import devices
+    from googlenet.checks import MAX_THREADS
+
+    cpu = devices.this_cpu()
+    name, threads = _cpu_model_name(), min(MAX_THREADS, len(os.sched_getaffinity(0)))
+    assert name is not None  # Linux: /proc/cpuinfo names it
+    title = f"This machine's CPU ({name}, {threads} thread{'s' if threads != 1 else ''})"
+    source = (f"measured here with torch {torch.__version__}: the best of repeated square matmuls per dtype, and of copies "
+              "of a 128 MB buffer")
+    basis = re.compile(r"peaks: the fastest matmul per dtype; bandwidth: bytes read \+ written by the fastest copy; "
+                       r"memory: the machine's physical memory; load average \d+\.\d\d while measuring")
+    assert _shown(cpu.title)[0] == cpu.title == title
+    assert _shown(cpu.source)[0] == cpu.source == source
+    assert _shown(cpu.basis)[0] == cpu.basis and basis.fullmatch(cpu.basis), cpu.basis
+    for text in (cpu.title, cpu.source, cpu.basis):
+        zh = _shown(text)[1]
+        assert CJK.search(zh), zh
+        # the CPU's model name and torch's version are names: they stay as they are
+        rest = zh.replace(name, " ").replace(torch.__version__, " ")
+        assert not english_words(rest), (zh, english_words(rest))
+    assert _shown(cpu.title)[1] == f"本机的 CPU（{name}，{threads} 个线程）" if threads != 1 else f"本机的 CPU（{name}，1 个线程）"
+    for model, threads_ in ((None, 1), (None, 3), ("X", 1)):  # the other titles: no name known, one thread
+        en, zh = _shown(devices._title(model, threads_))
+        assert en == f"This machine's CPU ({model or 'this CPU'}, {threads_} thread{'s' if threads_ != 1 else ''})"
+        assert CJK.search(zh) and not english_words(zh.replace("X", " ")), zh
+
+
+def test_the_code_page_in_chinese_shows_the_readers_notes_and_its_line_in_chinese():
+    at = visit("code", "zh")
+    lecture = (BOOK / "googlenet_zh.py").read_text(encoding="utf-8").split("X = torch.rand")[0]
+    at.text_area(key="code_import_text").set_value(lecture)
+    (button,) = [b for b in at.button if b.label == "读取代码"]
+    button.click().run()
+    assert not at.exception and not at.error
+    infos = [i.value for i in at.info]
+    assert any("1×96×96" in i and "假定" in i for i in infos), infos
+    assert any("`X = torch.rand(size=(1, C, H, W))`" in i for i in infos), infos  # the code shows as code
+    (code,) = [c for c in at.code if "def build_model" in c.value]  # the read design's description, in the code's docstring
+    docstring = code.value.split('"""')[1]  # the code itself (its DESCRIPTION constant) is the English file's
+    assert "从按课程写法编写的 PyTorch 代码读入。" in docstring and "lecture's way" not in docstring
+    name = at.session_state["design"].network().name  # the read design's name: a name, shown as it is
+    leftover = {w for t in infos for w in english_words(t.replace(f"**{name}**", " "))}
+    assert not leftover, (sorted(leftover), infos)
+    at.text_area(key="code_import_text").set_value((BOOK / "vgg_zh.py").read_text(encoding="utf-8"))
+    [b for b in at.button if b.label == "读取代码"][0].click().run()
+    (error,) = [e.value for e in at.error]
+    assert "**第 7 行**" in error and "line" not in error, error
+
+
+def test_the_hardware_page_in_chinese_describes_this_cpu_in_chinese():
+    import torch
+
+    at = visit("hardware", "zh")
+    from googlenet import devices
+
+    at.selectbox(key="hw_device").select_index(devices.names().index(devices.THIS_CPU)).run()
+    assert not at.exception and not at.error
+    name = _cpu_model_name()
+    (caption,) = [c.value for c in at.caption if "本机的 CPU" in c.value and "Source" not in c.value]
+    assert "测量时的平均负载" in caption and "在本机用 torch" in caption
+    plain = caption.replace("\\", "")  # Markdown escapes
+    rest = plain.replace(name or "\0", " ").replace(torch.__version__, " ")
+    assert not english_words(rest), (english_words(rest), caption)

@@ -194,3 +194,161 @@ def test_the_design_reruns_never_wait_for_the_line():
         assert jobs.SERVER.running == "measurement"  # the turn was held all along
     assert not at.exception
     assert at.query_params["b4"] == "7"
+
+
+# --- the Hardware page's profile in the same line -----------------------------------------------------------
+
+
+def small_net():
+    from dataclasses import replace
+
+    from googlenet import get_preset
+
+    return replace(get_preset("d2l"), input=(1, 64, 64), width=0.25)
+
+
+def test_a_profile_waits_for_a_running_latency_measurement_then_runs():
+    """A latency measurement (the Code page's, in its turn) and a profile (the Hardware page's)
+    in two sessions: the profile waits in the one line, told its place, and runs after it; the
+    core's own lock is free once it has its turn, so it never waits on that as well."""
+    from googlenet import devices
+    from googlenet.checks import measure_latency
+    from ui import hardware
+
+    devices.this_cpu()  # once per process, before either
+    net = small_net()
+    ends, lock_waits, line = [], [], []
+
+    def latency():
+        def measure():
+            wait_until(lambda: jobs.SERVER.waiting == 1, "the profile in line")  # both sessions want the CPU now
+            result = measure_latency(net, repeats=20)
+            ends.append(time.monotonic())
+            return result
+
+        return jobs.SERVER.run(measure, "measurement")
+
+    first = threading.Thread(target=latency, daemon=True)
+    first.start()
+    wait_until(lambda: jobs.SERVER.running == "measurement", "the latency measurement's turn")
+    starts = []
+    p = hardware.profile_in_turn(net, batch=1, repeats=2, max_seconds=10.0, in_line=line.append,
+                                 on_wait=lambda: lock_waits.append(True), starting=lambda: starts.append(time.monotonic()))
+    first.join(SETTLE_S)
+    assert not first.is_alive() and len(ends) == 1
+    assert line and line[0].position == 1 and line[0].running == "measurement"
+    assert {w.position for w in line} == {1}
+    assert starts[0] >= ends[0]  # one after the other
+    assert lock_waits == []  # the turn was taken first: the lock inside was free
+    assert p.repeats == 2 and all(t.measured_seconds > 0 for t in p.layers if t.kind == "conv")
+    assert jobs.SERVER.running is None and jobs.SERVER.waiting == 0
+
+
+def test_a_profile_is_refused_after_its_bounded_wait_with_nothing_run():
+    from googlenet import devices
+    from ui import hardware
+
+    devices.this_cpu()
+    ran = []
+    with Holder(jobs.SERVER):
+        t0 = time.monotonic()
+        with pytest.raises(jobs.Busy) as refused:
+            hardware.profile_in_turn(small_net(), batch=1, repeats=1, max_seconds=5.0, wait_s=0.3,
+                                     progress=lambda done, total: ran.append(done), starting=lambda: ran.append("start"))
+        waited = time.monotonic() - t0
+        assert jobs.SERVER.waiting == 0
+    assert 0.3 <= waited < 0.3 + SETTLE_S and ran == []
+    assert "busy with another measurement for 0.3 s" in str(refused.value)
+
+
+def hardware_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"preset": "d2l", "input": "1x64x64", "width": "0.25"})
+    at.run()
+    at.switch_page("pages/hardware.py").run()
+    assert not at.exception
+    at.number_input(key="hw_profile_repeats").set_value(1).run()
+    return at
+
+
+def test_the_hardware_page_shows_the_wait_and_is_refused_after_the_bound(monkeypatch):
+    at = hardware_page()
+    monkeypatch.setattr("ui.hardware.PROFILE_WAIT_S", 0.5)
+    with Holder(jobs.SERVER):
+        at.button(key="hw_measure").click().run()
+    assert not at.exception and not at.error
+    [warning] = [w.value.replace("\\", "") for w in at.warning]  # as shown: the Markdown escapes drop
+    assert warning.startswith("Not measured: the server was busy with another measurement for 0.5 s")
+    assert "position 1" in warning
+    assert not any(m.label == "Measured forward" for m in at.metric)
+
+
+def test_the_hardware_page_measures_when_its_turn_comes(monkeypatch):
+    at = hardware_page()
+    shown = []
+    real_info = __import__("streamlit").delta_generator.DeltaGenerator.info
+
+    def info(self, body, *args, **kwargs):  # what the page shows while it waits (AppTest keeps only the last run's)
+        shown.append(body)
+        return real_info(self, body, *args, **kwargs)
+
+    monkeypatch.setattr("streamlit.delta_generator.DeltaGenerator.info", info)
+    with Holder(jobs.SERVER) as holder:
+        clicked = threading.Thread(target=lambda: at.button(key="hw_measure").click().run())
+        clicked.start()
+        wait_until(lambda: jobs.SERVER.waiting == 1, "the profile in line")
+        wait_until(lambda: any("Waiting for the server" in s for s in shown), "the waiting state")
+        holder.release()
+        clicked.join(TIMEOUT)
+    assert not at.exception and not at.error and not at.warning
+    assert metric(at, "Measured forward").value.endswith("s")
+    assert "Waiting for the server: another measurement is running (position 1)…" in shown
+
+
+def test_the_hardware_pages_reruns_never_wait_for_the_line():
+    at = hardware_page()
+    with Holder(jobs.SERVER):
+        t0 = time.monotonic()
+        at.select_slider(key="hw_batch").set_value(64).run()  # a wait would last until the timeout
+        at.selectbox(key="hw_optimizer").set_value("adam").run()
+        assert jobs.SERVER.running == "measurement" and time.monotonic() - t0 < TIMEOUT
+    assert not at.exception
+
+
+def test_a_measurement_outside_the_line_holds_up_the_profile_without_a_deadlock():
+    """The core's lock held outside the line (as ``python -m googlenet``'s own measurement would in
+    this process): the profile with the turn waits for the lock (told so), then runs; a latency
+    measurement behind it in the line runs after it. Everything finishes."""
+    from googlenet import devices
+    from googlenet.checks import _LOCK, measure_latency
+    from ui import hardware
+
+    devices.this_cpu()
+    net = small_net()
+    lock_waits, done = [], []
+    released = threading.Event()
+
+    def outside():
+        with _LOCK:
+            wait_until(lambda: lock_waits, "the profile waiting for the lock")
+            time.sleep(0.2)
+        released.set()
+
+    holder = threading.Thread(target=outside, daemon=True)
+    behind = threading.Thread(target=lambda: done.append(jobs.SERVER.run(lambda: measure_latency(net, repeats=3), "measurement")),
+                              daemon=True)
+    holder.start()
+    wait_until(_LOCK.locked, "the lock held outside the line")
+
+    def then_queue_behind():
+        wait_until(lambda: jobs.SERVER.running == "measurement", "the profile's turn")
+        behind.start()
+
+    queuer = threading.Thread(target=then_queue_behind, daemon=True)
+    queuer.start()
+    p = hardware.profile_in_turn(net, batch=1, repeats=1, max_seconds=5.0, on_wait=lambda: lock_waits.append(True))
+    assert released.is_set() and lock_waits == [True] and p.repeats == 1
+    queuer.join(SETTLE_S)
+    behind.join(SETTLE_S * 4)
+    assert len(done) == 1 and done[0].repeats == 3
+    assert jobs.SERVER.running is None and not _LOCK.locked()

@@ -8,7 +8,6 @@ Widget keys start with ``hw_``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from googlenet.profile import Busy, Cancelled, Profile, profile_layers
 from googlenet.render import KIND_COLORS
 from googlenet.spec import Network, SpecError
 
-from . import i18n, state
+from . import i18n, jobs, state
 from .charts import PALETTE, Figure, _figure, _text
 from .i18n import N_, _
 from .studio import plotly_figure
@@ -43,6 +42,7 @@ PARTS = (  # (label, Memory field, colour): the training total, bottom to top
 )
 BOUND = {"compute": N_("compute"), "memory": N_("memory"), "none": N_("none")}  # a layer's cost.LayerCost.bound
 
+PROFILE_WAIT_S = 60.0  # longest wait in line for the server before a measurement is refused
 LOG = {"type": "log", "dtick": 1, "exponentformat": "SI"}  # a tick at every power of ten, no minor labels
 
 
@@ -231,7 +231,7 @@ def roofline_figure(a: Analysis, r: cost.Roofline) -> Figure:
                                "%{customdata[1]:,} bytes<br>%{customdata[2]}, %{customdata[3]}-bound") + "<extra></extra>",
         })
     fig = _figure(
-        data, _("Roofline on {device}, {dtype}, batch {batch}").format(device=_text(dev.title), dtype=r.dtype, batch=r.batch),
+        data, _("Roofline on {device}, {dtype}, batch {batch}").format(device=_text(i18n.translate(dev.title)), dtype=r.dtype, batch=r.batch),
         height=460,
         xaxis={"title": {"text": _("arithmetic intensity (FLOP per byte moved)")}, **LOG},
         yaxis={"title": {"text": _("attainable FLOP/s")}, **LOG},
@@ -354,9 +354,11 @@ def measured_table(p: Profile) -> pd.DataFrame:
 
 
 def _device_label(name: str) -> str:
+    """The picker's label of a device: the same on every run (Streamlit's selectbox finds the
+    chosen option again by its label, so a label that changed once the CPU was measured lost
+    the choice on the next run)."""
     if name == devices.THIS_CPU:
-        d = devices.measured()
-        return _("This machine's CPU ({state})").format(state=_("measured") if d else _("measured when chosen, about 2 s"))
+        return _("This machine's CPU ({state})").format(state=_("measured when chosen, about 2 s"))
     return devices.PRESETS[name].title
 
 
@@ -375,19 +377,34 @@ def pickers() -> Choice:
 
 
 def resolve(choice: Choice) -> devices.Device:
-    """The chosen device; this machine's CPU is measured here the first time (a spinner says so)."""
+    """The chosen device; this machine's CPU is measured here the first time (a spinner says so),
+    in its turn in the server's line (the wait shown); after the wait's bound it measures anyway,
+    as ``devices.this_cpu`` does: the benchmark is short."""
     if choice.device == devices.THIS_CPU and devices.measured() is None:
-        with st.spinner(_("Measuring this machine's CPU (a matmul per dtype and a memory copy, about 2 s)…")):
-            return devices.this_cpu()
+        slot = st.empty()
+
+        def in_line(w: jobs.Waiting) -> None:
+            slot.info(_("Waiting for the server: another {running} is running (position {position})…").format(
+                running=_(jobs.JOB_WORDS.get(w.running, w.running)), position=w.position), icon=":material/hourglass_top:")
+
+        def measure() -> devices.Device:
+            slot.empty()
+            with st.spinner(_("Measuring this machine's CPU (a matmul per dtype and a memory copy, about 2 s)…")):
+                return devices.this_cpu()
+
+        try:
+            return jobs.SERVER.run(measure, "measurement", on_wait=in_line, wait_s=PROFILE_WAIT_S)
+        except jobs.Busy:
+            return measure()
     return devices.get(choice.device)
 
 
 def device_caption(dev: devices.Device) -> None:
     peaks = ", ".join(f"{d} {flops_per_s(f)}" for d, f in dev.peaks)
     st.caption(_("**{device}**: {peaks}; {bandwidth} GB/s; {memory} GiB. Which figures: {basis}. Source: {source}.").format(
-        device=state.md_literal(dev.title), peaks=peaks, bandwidth=f"{dev.bandwidth / 1e9:,.0f}",
-        memory=f"{dev.memory_bytes / devices.GiB:,.0f}", basis=state.md_literal(_(dev.basis), 600),
-        source=state.md_literal(dev.source, 400)))
+        device=state.md_literal(i18n.translate(dev.title)), peaks=peaks, bandwidth=f"{dev.bandwidth / 1e9:,.0f}",
+        memory=f"{dev.memory_bytes / devices.GiB:,.0f}", basis=state.md_literal(i18n.translate(dev.basis), 600),
+        source=state.md_literal(i18n.translate(dev.source), 400)))
 
 
 def memory_section(net: Network, choice: Choice, dev: devices.Device) -> None:
@@ -465,6 +482,24 @@ def roofline_section(net: Network, choice: Choice, dev: devices.Device) -> None:
                      column_config={"FLOPs": number, _("Bytes moved"): number, _("Saved for backward (bytes)"): number})
 
 
+def profile_in_turn(net: Network, batch: int, repeats: int, max_seconds: float, progress=None, on_wait=None,
+                    in_line=None, starting=None, cancel=None, wait_s: float | None = None) -> Profile:
+    """``profile_layers`` in its turn in the server's line (``jobs.SERVER``, shared with the
+    latency measurement on the Code page): ``in_line(Waiting)`` while it waits, refused with
+    ``jobs.Busy`` after ``wait_s`` (default ``PROFILE_WAIT_S``) with nothing run. Inside the
+    turn the core's own lock is free (every measurement the app starts takes a turn first), so
+    it is only held up by one started outside the line (the CLI's, in the same process), for
+    which ``on_wait()`` is called. ``starting()`` once the turn has come."""
+    with jobs.SERVER.turn("measurement", on_wait=in_line, wait_s=PROFILE_WAIT_S if wait_s is None else wait_s):
+        if starting is not None:
+            starting()
+        if devices.measured() is None:
+            with st.spinner(_("Measuring this machine's CPU first (once)…")):
+                devices.this_cpu()
+        return profile_layers(net, batch=batch, repeats=repeats, warmup=2, max_seconds=max_seconds,
+                              progress=progress, on_wait=on_wait, cancel=cancel)
+
+
 def measure_section(net: Network) -> None:
     """Measured against predicted on this CPU: a button, a progress bar, a time budget and a cancel button."""
     a = analyze(net)
@@ -481,11 +516,16 @@ def measure_section(net: Network) -> None:
         st.info(_("Measurement cancelled."), icon=":material/cancel:")
     if start:
         # clicking Cancel asks for a rerun, which Streamlit delivers by interrupting this run at
-        # its next progress update; the measurement's finally blocks free the CPU for the next
+        # its next progress update (or its next wait in line); the measurement's finally blocks
+        # free the CPU, and leaving the line lets the next one go
         cancel = st.empty()
         cancel.button(_("Cancel"), key="hw_cancel", on_click=lambda: st.session_state.__setitem__("hw_cancelled", True),
                       help=_("stops the measurement at the next pass"))
-        bar = st.progress(0.0, text=_("Building the model…"))
+        bar = st.empty()  # the wait in line, then the progress
+
+        def in_line(w: jobs.Waiting) -> None:
+            bar.info(_("Waiting for the server: another {running} is running (position {position})…").format(
+                running=_(jobs.JOB_WORDS.get(w.running, w.running)), position=w.position), icon=":material/hourglass_top:")
 
         def progress(done: int, total: int) -> None:
             bar.progress(done / total if total else 1.0, text=_("Pass {done} of {total} (warm-up first)").format(done=done, total=total))
@@ -493,12 +533,18 @@ def measure_section(net: Network) -> None:
         def waiting() -> None:
             bar.progress(0.0, text=_("Waiting: another measurement is running on this server (one at a time)…"))
 
+        def building() -> None:
+            bar.progress(0.0, text=_("Building the model…"))
+
         try:
-            with st.spinner(_("Measuring this machine's CPU first (once)…")) if devices.measured() is None else contextlib.nullcontext():
-                devices.this_cpu()
-            result = profile_layers(net, batch=int(batch), repeats=int(repeats), warmup=2, max_seconds=float(budget),
-                                    progress=progress, on_wait=waiting,
-                                    cancel=lambda: st.session_state.get("hw_cancelled", False))
+            result = profile_in_turn(
+                net, batch=int(batch), repeats=int(repeats), max_seconds=float(budget), progress=progress, on_wait=waiting,
+                in_line=in_line, starting=building, cancel=lambda: st.session_state.get("hw_cancelled", False))
+        except jobs.Busy as err:
+            cancel.empty()
+            bar.warning(_("Not measured: {why}.").format(why=state.md_literal(i18n.coded_text(err), 500)),
+                        icon=":material/hourglass_disabled:")
+            return
         except (TooLargeToRun, Busy, Cancelled, SpecError) as err:
             bar.empty()
             cancel.empty()

@@ -13,7 +13,10 @@ by the picker or by the link is kept in the link (``link_params``).
 
 The core's messages are translated by code and values (``error_text``), never by matching the
 English: a ``SpecError``'s code picks the template and its values fill the placeholders; field
-paths, layer and block names, shapes and numbers stay as they are.
+paths, layer and block names, shapes and numbers stay as they are. The same goes for the
+refusals that carry a ``template`` and ``values`` (``coded_text``) and for the core's prose as
+``googlenet.texts.Text`` (a reader's note, why there is no ONNX file, this CPU's description:
+``translate``).
 """
 
 from __future__ import annotations
@@ -205,11 +208,15 @@ def _(message: str) -> str:
     return gettext_in(language(), message)
 
 
-def translate(message: str) -> str:
-    """A msgid held by the core as data (e.g. ``report.PROSE[...]``), in the session's language;
-    unlike ``_`` it is not an extraction keyword: the core's tables are extracted by their own
-    extractors (``ui.i18n_extract``)."""
-    return gettext_in(language(), message)
+def translate(message: str, lang: str | None = None) -> str:
+    """A msgid held by the core as data (e.g. ``report.PROSE[...]``, a preset device's basis), in
+    ``lang`` (default the session's); a core ``texts.Text`` (a reader's note, this CPU's title) by
+    its code and values. Unlike ``_`` it is not an extraction keyword: the core's tables are
+    extracted by their own extractors (``ui.i18n_extract``)."""
+    lang = lang or language()
+    if _is_coded(message):
+        return coded_text(message, lang)
+    return gettext_in(lang, message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
@@ -273,7 +280,9 @@ def picker(key: str = PICKER) -> str:
 def _values(err: SpecError, lang: str) -> dict:
     values = dict(err.values)
     for name, value in values.items():
-        if isinstance(value, str) and value in VALUE_WORDS:
+        if _is_coded(value):  # core prose with its own code (onnx.unsupported's {reason})
+            values[name] = coded_text(value, lang)
+        elif isinstance(value, str) and value in VALUE_WORDS:
             values[name] = gettext_in(lang, value)
     cause, hint = getattr(err, "cause", None), getattr(err, "hint", None)
     if isinstance(cause, SpecError) and "detail" in values:
@@ -363,9 +372,14 @@ def preset_description(name: str, lang: str | None = None) -> str:
     return gettext_in(lang or language(), PRESETS[name].description)
 
 
-def coded_text(err: Exception, lang: str | None = None) -> str:
-    """An exception that carries a ``template`` (a msgid) and its ``values`` (``jobs.Busy``,
-    ``checks.TooLargeToRun``), in ``lang``; any other exception as its own text."""
+def _is_coded(x) -> bool:
+    return isinstance(getattr(x, "template", None), str) and isinstance(getattr(x, "values", None), Mapping)
+
+
+def coded_text(err: Exception | str, lang: str | None = None) -> str:
+    """An exception or a core text that carries a ``template`` (a msgid) and its ``values``
+    (``jobs.Busy``, ``checks.TooLargeToRun``, ``profile.Busy``, a ``googlenet.texts.Text``), in
+    ``lang``; anything else as its own text."""
     template, values = getattr(err, "template", None), getattr(err, "values", None)
     if not isinstance(template, str) or not isinstance(values, Mapping):
         return str(err)

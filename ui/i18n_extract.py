@@ -7,7 +7,11 @@
 * ``extract_descriptions``: the one-line descriptions of presets and block templates: the
   keyword arguments named in the ``arguments`` option (default ``description``) of every call, and the
   positional arguments named in the ``positional`` option as ``Call:index`` (``Preset:1`` for
-  ``Preset("d2l", "The lecture's …", …)``; ``Device:7`` for a device's basis).
+  ``Preset("d2l", "The lecture's …", …)``; ``Device:7`` for a device's basis), and, with a
+  ``tables`` option, the tables as ``extract_messages`` reads them (a module with both).
+
+Each table's key becomes the translators' comment (``code: …`` for ``MESSAGES``, ``texts: …`` for
+``TEXTS``, the core's prose as ``googlenet.texts.Text``).
 
 Registered in ``babel.cfg``. Files are parsed with ``ast``, never imported or executed.
 """
@@ -29,8 +33,11 @@ def _text(node) -> str | None:
 
 
 def extract_messages(fileobj: IO[bytes], keywords, comment_tags, options) -> Found:
-    tables = _names(options, "tables", "MESSAGES")
     tree = ast.parse(fileobj.read().decode(options.get("encoding", "utf-8")))
+    yield from _tables(tree, _names(options, "tables", "MESSAGES"))
+
+
+def _tables(tree: ast.Module, tables: set[str]) -> Found:
     for node in tree.body:
         target = value = None
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -53,6 +60,7 @@ def extract_descriptions(fileobj: IO[bytes], keywords, comment_tags, options) ->
         call, _, index = item.partition(":")
         positional[call] = int(index or 1)
     tree = ast.parse(fileobj.read().decode(options.get("encoding", "utf-8")))
+    yield from _tables(tree, _names(options, "tables", ""))  # a module with both (devices.py)
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue

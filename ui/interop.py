@@ -6,6 +6,7 @@ ONNX file is made only when the button is pressed (Streamlit calls the data func
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import streamlit as st
@@ -53,7 +54,7 @@ def onnx_download(net: Network, file_name: str, key: str = "main_onnx_download")
     st.download_button(
         "ONNX", data=lambda: onnx_bytes(net), file_name=file_name, mime="application/octet-stream", key=key,
         on_click="ignore", icon=":material/download:", disabled=why is not None,
-        help=_("Cannot be written as ONNX: {why}").format(why=why) if why else
+        help=_("Cannot be written as ONNX: {why}").format(why=i18n.translate(why)) if why else
         _("The network as an ONNX graph (random weights). {netron}").format(netron=_(NETRON)),
     )
 
@@ -83,6 +84,23 @@ def code_import(key: str = "main_code") -> Network | None:
     return net
 
 
+def note_markdown(note) -> str:
+    """A reader's note as Markdown, in the session's language by its code and values: the
+    template is the project's own (code in backticks shows as code), each value is escaped."""
+    if not (isinstance(getattr(note, "template", None), str) and isinstance(getattr(note, "values", None), dict)):
+        return state.md_literal(note, 300)
+    template = i18n.gettext_in(i18n.language(), note.template)
+    return template.format(**{k: state.md_literal(v, 80) for k, v in note.values.items()})
+
+
+def code_field(field: str | None) -> str:
+    """Where the reader's refusal points: ``line 7`` (or the code as a whole), in the session's language."""
+    m = re.fullmatch(r"line (\d+)", field or "")
+    if m:
+        return _("line {n}").format(n=m.group(1))
+    return _("code") if not field or field == "code" else field
+
+
 def _show(messages: list[tuple[str, str]]) -> None:
     for kind, text in messages:
         (st.error if kind == "error" else st.info)(text, icon=":material/error:" if kind == "error" else ":material/info:")
@@ -107,9 +125,9 @@ def _read(text: str, upload, messages: list[tuple[str, str]]) -> Network | None:
         got = importer.read_code(text)
     except SpecError as err:
         messages.append(("error", _("Could not read the code: **{field}** — {detail}").format(
-            field=state.md_literal(err.field or "code"), detail=state.md_literal(i18n.error_detail(err), 500))))
+            field=state.md_literal(code_field(err.field)), detail=state.md_literal(i18n.error_detail(err), 500))))
         return None
-    messages.extend(("info", state.md_literal(note, 300)) for note in got.notes)
+    messages.extend(("info", note_markdown(note)) for note in got.notes)
     what = _("a file from Inception Studio") if got.kind == "generated" else _("code written the lecture's way")
     messages.append(("info", _("Read {what}: **{name}**, {n} blocks.").format(
         what=what, name=state.md_literal(got.network.name), n=len(got.network.blocks()))))
