@@ -29,15 +29,18 @@ def architecture() -> None:
     studio.error_box(cur)
 
     st.header(_("Totals"), divider="gray")
-    studio.history_buttons()
-    units = studio.units_picker("main_units")
+    top = st.columns([3, 2], vertical_alignment="bottom")
+    with top[0]:
+        studio.history_buttons()
+    with top[1]:
+        units = studio.units_picker("main_units")
     studio.metrics(cur, units)
 
     st.header(_("Diagram"), divider="gray")
     studio.restore_view()
+    opts = studio.diagram_options(cur.analysis)
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        opts = studio.diagram_options(cur.analysis)
         studio.diagram(cur.net, opts)
     with right:
         inspector.inspector(cur)

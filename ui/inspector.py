@@ -210,15 +210,19 @@ def _error() -> None:
 
 def numbers(node, a: Analysis) -> None:
     t = a.totals
-    cols = st.columns(3)
-    cols[0].metric(_("Output shape"), tables.shape(node.out_shape))
-    cols[1].metric(_("Params here"), fmt.si(node.params), help=f"{node.params:,}")
-    cols[2].metric(_("MACs here"), fmt.si(node.macs), help=f"{node.macs:,}")
-    cols = st.columns(3)
     rf = node.receptive_field
-    cols[0].metric(_("Receptive field"), f"{rf[0]}" if rf[0] == rf[1] else tables.shape(rf))
-    cols[1].metric(_("Share of params"), f"{node.params / t.params:.1%}" if t.params else "—")
-    cols[2].metric(_("Share of MACs"), f"{node.macs / t.macs:.1%}" if t.macs else "—")
+    cards = (
+        (_("Output shape"), tables.shape(node.out_shape), None),
+        (_("Receptive field"), f"{rf[0]}" if rf[0] == rf[1] else tables.shape(rf), _("input pixels that can reach one output element")),
+        (_("Params here"), fmt.si(node.params), f"{node.params:,}"),
+        (_("Share of params"), f"{node.params / t.params:.1%}" if t.params else "—", None),
+        (_("MACs here"), fmt.si(node.macs), f"{node.macs:,}"),
+        (_("Share of MACs"), f"{node.macs / t.macs:.1%}" if t.macs else "—", None),
+    )
+    with st.container(key="main_inspector_numbers"):
+        for i in range(0, len(cards), 2):
+            for col, (label, value, help_) in zip(st.columns(2), cards[i : i + 2]):
+                col.metric(label, value, help=help_)
 
 
 def _slider(label: str, key: str, value: int, top: int, change: Callable[[Design, int], Design], where) -> None:

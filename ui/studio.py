@@ -259,7 +259,7 @@ def history_buttons(key: str = "main") -> None:
     """Undo and redo, each with what it would change in its tooltip."""
     ss = st.session_state
     h = ss.get("history", History())
-    cols = st.columns([1, 1, 6])
+    cols = st.columns([1, 1, 3], vertical_alignment="center")
 
     def what(target: Design | None) -> str:
         if target is None:
