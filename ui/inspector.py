@@ -120,7 +120,7 @@ def select_box(a: Analysis) -> str | None:
 
     st.selectbox(
         _("Select"), options, key=SELECT, on_change=picked, bind="query-params",
-        format_func=lambda k: _("(nothing selected)") if not k else k,
+        format_func=lambda k: k or "—",  # language-free: Streamlit may format outside the session
         help=_("A block or a stem or head layer; clicking a node of the diagram or a row of the layer table selects it too."),
     )
     return sel
@@ -326,8 +326,9 @@ def layer_editor(net: Network, key: str) -> None:
             label = _(FIELD_LABELS[n])
             if kind == "pair":
                 c = st.columns(2)
-                c[0].number_input(f"{label} · {_('height')}", step=1, key=f"{form}_{n}_0")
-                c[1].number_input(f"{label} · {_('width')}", step=1, key=f"{form}_{n}_1")
+                height, width = _("height"), _("width")
+                c[0].number_input(f"{label} · {height}", step=1, key=f"{form}_{n}_0")
+                c[1].number_input(f"{label} · {width}", step=1, key=f"{form}_{n}_1")
             elif kind == "int":
                 st.number_input(label, step=WIDTH_STEP if n == "out" else 1, key=f"{form}_{n}_0")
             elif kind == "bool":
@@ -345,7 +346,8 @@ def layer_editor(net: Network, key: str) -> None:
 
 def branches(b: Block, net: Network) -> None:
     """The block's paths: move one left or right, remove one, add one."""
-    st.markdown(f"**{_('Paths')}** · {_('merge')}: {b.merge}")
+    paths, merge = _("Paths"), _("merge")
+    st.markdown(f"**{paths}** · {merge}: {b.merge}")
     for i, br in enumerate(b.branches):
         cols = st.columns([5, 1, 1, 1], vertical_alignment="center")
         what = " → ".join(x.label if isinstance(x.label, str) else x.type for x in br.layers) or _("identity")
@@ -360,7 +362,8 @@ def branches(b: Block, net: Network) -> None:
         cols[3].button("", icon=":material/close:", key=f"{P}rm_{key}", disabled=len(b.branches) == 1, help=_("Remove this path"),
                        on_click=_structural(lambda n, key=key: edit.remove_branch(n, key)))
     cols = st.columns([3, 2, 2], vertical_alignment="bottom")
-    kind = cols[0].selectbox(_("New path"), list(NEW_PATHS), key=f"{P}newpath_{b.name}", format_func=_)
+    labels = {k: _(k) for k in NEW_PATHS}  # translated here, in the session
+    kind = cols[0].selectbox(_("New path"), list(NEW_PATHS), key=f"{P}newpath_{b.name}", format_func=labels.__getitem__)
     out = cols[1].number_input(_("Output channels"), min_value=1, max_value=L.MAX_CHANNELS, value=64, step=WIDTH_STEP, key=f"{P}newout_{b.name}")
     taken = {br.name for br in b.branches}
     name = next(f"branch{n}" for n in range(1, 100) if f"branch{n}" not in taken)
@@ -391,7 +394,8 @@ def top_level(net: Network, key: str) -> None:
         return
     where, index = place
     cols = st.columns([3, 2, 2], vertical_alignment="bottom")
-    kind = cols[0].selectbox(_("Insert after it"), list(NEW_LAYERS), key=f"{P}newlayer_{key}", format_func=_)
+    labels = {k: _(k) for k in NEW_LAYERS}
+    kind = cols[0].selectbox(_("Insert after it"), list(NEW_LAYERS), key=f"{P}newlayer_{key}", format_func=labels.__getitem__)
     out = cols[1].number_input(_("Output channels"), min_value=1, max_value=L.MAX_CHANNELS, value=64, step=WIDTH_STEP, key=f"{P}newlout_{key}")
     name = _fresh(net, kind.split()[0].replace("BatchNorm", "bn"))
     cols[2].button(_("Insert"), key=f"{P}insert_{key}", icon=":material/add:", width="stretch",
@@ -418,15 +422,15 @@ def inspector(cur: studio.Current) -> None:
         b = node.layer
         studio.block_diagram(net, b.name, height=380)
         if b.kind in TEMPLATES and matches(b, net.style) and TEMPLATES[b.kind].fields:
-            st.markdown(f"**{_('Widths')}**")
+            st.markdown("**" + _("Widths") + "**")
             widths(b, net, cur.design.origin())
         else:
-            st.markdown(f"**{_('Output channels')}**")
+            st.markdown("**" + _("Output channels") + "**")
             conv_widths(b, a)
         with st.expander(_("Structure"), expanded=False, key=f"main_struct_{b.name}"):
             branches(b, net)
             st.divider()
-            st.markdown(f"**{_('Rewrites')}**")
+            st.markdown("**" + _("Rewrites") + "**")
             rewrite_buttons(b, net)
             st.divider()
             layers = sorted(studio.leaf_keys(a, b.name), key=[n.key for n in a.layers].index)

@@ -368,12 +368,16 @@ def error_box(cur: Current, key: str = "main") -> None:
         return
     err = cur.error
     shown = cur.shown.title
-    st.error(f"**{state.md_literal(err.field or 'network')}** — {state.md_literal(err.detail, 500)}\n\nShowing the last valid network ({state.md_literal(shown)}) until this is fixed.", icon=":material/error:")
+    st.error(
+        "**" + state.md_literal(err.field or _("network")) + "** — " + state.md_literal(i18n.error_detail(err), 500) + "\n\n"
+        + _("Showing the last valid network ({title}) until this is fixed.").format(title=state.md_literal(shown)),
+        icon=":material/error:",
+    )
     if isinstance(err, InputTooSmall) and err.min_size is not None:
         h, w = err.min_size
         c = knob_net(cur.design).input[0]
         st.button(
-            f"Use the smallest input, {c}×{h}×{w}",
+            _("Use the smallest input, {shape}").format(shape=f"{c}×{h}×{w}"),
             key=f"{key}_fix_input",
             on_click=lambda: set_design(state.with_input(st.session_state.design, (c, h, w)), reseed=True),
         )
@@ -398,7 +402,7 @@ def _on(key: str, change):
         try:
             set_design(change(st.session_state.design, st.session_state[key]))
         except SpecError as err:
-            st.session_state.main_knob_error = str(err)
+            st.session_state.main_knob_error = i18n.error_text(err)
 
     return callback
 
@@ -414,18 +418,18 @@ def preset_picker() -> None:
     d = st.session_state.design
     options = ([UPLOADED] if d.base is not None else []) + preset_names()
     st.selectbox(
-        "Preset",
+        _("Preset"),
         options,
         **option(KNOB + "preset", options, UPLOADED if d.base is not None else d.preset),
         key=KNOB + "preset",
-        format_func=lambda o: f"{d.base.name} (uploaded)" if o == UPLOADED and d.base is not None else o,
+        format_func={o: _("{name} (uploaded)").format(name=d.base.name) if o == UPLOADED and d.base is not None else o for o in options}.__getitem__,
         on_change=_pick_preset,
-        help="The network to start from; every knob below is a change to it.",
+        help=_("The network to start from; every knob below is a change to it."),
     )
     origin = d.origin()
     st.caption(state.md_literal(origin.description or (PRESETS[d.preset].description if d.base is None else ""), 600))
     st.button(
-        "Reset to preset",
+        _("Reset to preset"),
         key="main_reset",
         on_click=lambda: set_design(state.reset(st.session_state.design), reseed=True),
         disabled=not d.modified,
@@ -515,20 +519,19 @@ def count_knobs() -> None:
     repeat = [s for s in net.stages if s.repeat]
     if not repeat:
         return
-    st.subheader("Blocks per stage")
+    st.subheader(_("Blocks per stage"))
     for s in repeat:
         key = f"{KNOB}count_{s.name}"
         n = block_count(net, s.name)
         n0 = block_count(origin, s.name)
         st.slider(
-            f"{s.name} blocks",
+            _("{stage} blocks").format(stage=s.name),
             min_block_count(net, s.name),
             min(L.MAX_BLOCKS_PER_STAGE, max(2 * n0, n0 + 4, n)),
             **knob(key, n),
             key=key,
             on_change=_on(key, lambda d, v, name=s.name: state.with_count(d, name, v)),
-            help=f"{s.repeat} blocks; the preset has {n0}. Added blocks copy the stage's last block; "
-            "removing a block removes an aux head it feeds.",
+            help=_("{kind} blocks; the preset has {n}. Added blocks copy the stage's last block; removing a block removes an aux head it feeds.").format(kind=s.repeat, n=n0),
         )
 
 
@@ -545,9 +548,10 @@ def width_knobs() -> None:
     staged = [(s, bs) for s, bs in staged if bs]
     if not staged:
         return
-    st.subheader("Block widths")
+    st.subheader(_("Block widths"))
+    st.caption(_("Or select a block beside the diagram: its widths can be typed there."))
     for s, blocks in staged:
-        st.caption(f"Stage {state.md_literal(s.name)}")
+        st.caption(_("Stage {stage}").format(stage=state.md_literal(s.name)))
         for b in blocks:
             kind = TEMPLATES[b.kind]
             # lazy: a closed expander runs nothing, so hundreds of blocks cost no widgets
@@ -567,14 +571,14 @@ def width_knobs() -> None:
                 if kind.residual:
                     key = f"{KNOB}scale_{b.name}"
                     st.slider(
-                        "residual scale",
+                        _("residual scale"),
                         min(0.0, b.scale),
                         max(1.0, b.scale),
                         **knob(key, float(b.scale)),
                         step=0.01,
                         key=key,
                         on_change=_on(key, lambda d, v, block=b.name: state.with_scale(d, block, v)),
-                        help="The branches' sum is multiplied by this before it is added to the input.",
+                        help=_("The branches' sum is multiplied by this before it is added to the input."),
                     )
 
 
@@ -593,26 +597,26 @@ def _imported() -> None:
         return
     data = f.getvalue()
     if len(data) > L.MAX_CONFIG_BYTES:
-        st.session_state.main_import_message = ("error", f"{f.name}: the file is larger than {L.MAX_CONFIG_BYTES:,} bytes")
+        st.session_state.main_import_message = ("error", _("{file}: the file is larger than {limit} bytes").format(file=f.name, limit=f"{L.MAX_CONFIG_BYTES:,}"))
         return
     try:
         net = config.loads(data)
     except SpecError as err:
-        st.session_state.main_import_message = ("error", f"Could not import {f.name}: **{err.field or 'config'}** — {err.detail}")
+        st.session_state.main_import_message = ("error", _("Could not import {file}: **{field}** — {detail}").format(file=f.name, field=err.field or "config", detail=i18n.error_detail(err)))
         return
     d = state.from_network(net)
     set_design(d, reseed=True)
-    how = f"a variant of the {d.preset} preset" if d.base is None else "a network of its own (kept in the link as a packed config)"
-    st.session_state.main_import_message = ("success", f"Imported {f.name}: {how}.")
+    how = _("a variant of the {preset} preset").format(preset=d.preset) if d.base is None else _("a network of its own (kept in the link as a packed config)")
+    st.session_state.main_import_message = ("success", _("Imported {file}: {how}.").format(file=f.name, how=how))
 
 
 def config_import() -> None:
     st.file_uploader(
-        "Import a config (JSON)",
+        _("Import a config (JSON)"),
         type=["json"],
         key="main_upload",
         on_change=_imported,
-        help="A file saved with “Config JSON” below, or written by hand in the same format.",
+        help=_("A file saved with “Config JSON” below, or written by hand in the same format."),
     )
     kind, message = st.session_state.pop("main_import_message", (None, None))
     if kind == "error":
@@ -621,7 +625,7 @@ def config_import() -> None:
         st.success(state.md_literal(message, 500))
     d = st.session_state.design
     if not state.link_fits(d):
-        st.info("This uploaded network is too large to put in a link; share its config JSON instead.")
+        st.info(_("This network is too large to put in a link; share its config JSON instead."))
 
 
 # --- totals -----------------------------------------------------------------------------------
@@ -630,7 +634,7 @@ def config_import() -> None:
 def units_picker(key: str) -> str:
     return st.segmented_control(
         _("Units"), tables.UNITS, default="auto", required=True, key=key, persist_state="session",
-        format_func=lambda u: {"auto": _("auto"), "exact": _("exact")}.get(u, u),
+        format_func={"auto": _("auto"), "M": "M", "G": "G", "exact": _("exact")}.__getitem__,
         help=_("auto: three significant figures (k, M, G); exact: every digit"),
     )
 
@@ -671,6 +675,8 @@ class DiagramOptions:
 
 
 NO_EXPAND = "(none)"
+COUNTING = N_("MACs = multiply-accumulates of conv and linear layers (bias, BatchNorm, activations, pooling and concat not counted); FLOPs = 2 × MACs; bytes are fp32, batch 1")
+assert COUNTING == report.COUNTING_RULE, "the counting rule's catalog entry follows googlenet.report"
 SELECTED = "main_selected"  # session state: the selected node's key (the diagram's clicks write it too)
 
 
@@ -765,7 +771,8 @@ def layer_table(a: Analysis, prefix: str = "main", selected: str | None = None) 
     blocks = cols[1].multiselect(_("Blocks"), block_names, key=key, placeholder=_("all blocks"))
     extra_key = f"{prefix}_table_columns"
     extra = cols[2].multiselect(
-        _("More columns"), list(tables.MORE_COLUMNS), key=extra_key, format_func=_, placeholder=_("FLOPs, bytes, receptive field…"),
+        _("More columns"), list(tables.MORE_COLUMNS), key=extra_key, format_func={c: _(c) for c in tables.MORE_COLUMNS}.__getitem__,
+        placeholder=_("FLOPs, bytes, receptive field…"),
     )
     df = tables.layers(a, stages, blocks)
     shown = tables.with_totals(df, [c for c in tables.LAYER_COLUMNS.values() if c in tables.DEFAULT_COLUMNS or c in extra])
@@ -784,7 +791,7 @@ def layer_table(a: Analysis, prefix: str = "main", selected: str | None = None) 
         styled, hide_index=True, width="stretch", height=420, column_config=config_, key=f"{prefix}_table",
         on_select=picked, selection_mode="single-row",
     )
-    st.caption(_(report.COUNTING_RULE) + ". " + _("Aux-head rows (training only) are named by their head in Stage. The first row holds the totals of the rows shown; click a row to select its layer."))
+    st.caption(_(COUNTING) + ". " + _("Aux-head rows (training only) are named by their head in Stage. The first row holds the totals of the rows shown; click a row to select its layer."))
 
 
 # --- exports ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from googlenet.checks import Check
 from googlenet.lessons import BlockLesson
 
 from . import format as fmt
+from .i18n import N_
 
 UNITS = fmt.UNITS
 si = fmt.si
@@ -48,19 +49,19 @@ def metrics(a: Analysis, origin: Analysis | None, units: str = "auto") -> list[M
 
     aux = f"; aux heads add {t.aux_params:,} params (training only)" if t.aux_params else ""
     return [
-        Metric("Params", count(t.params, units), delta(t.params, o and o.params, lambda v: count(v, units)),
+        Metric(N_("Params"), count(t.params, units), delta(t.params, o and o.params, lambda v: count(v, units)),
                f"{t.params:,} trainable numbers (weights, biases, BatchNorm scales){aux}"),
-        Metric("MACs", count(t.macs, units), delta(t.macs, o and o.macs, lambda v: count(v, units)),
+        Metric(N_("MACs"), count(t.macs, units), delta(t.macs, o and o.macs, lambda v: count(v, units)),
                f"{t.macs:,} multiply-accumulates per image. {report.COUNTING_RULE}"),
-        Metric("FLOPs", count(t.flops, units), delta(t.flops, o and o.flops, lambda v: count(v, units)),
+        Metric(N_("FLOPs"), count(t.flops, units), delta(t.flops, o and o.flops, lambda v: count(v, units)),
                f"{t.flops:,} = 2 × MACs"),
-        Metric("Depth", str(t.depth), delta(t.depth, o and o.depth, str),
+        Metric(N_("Depth"), str(t.depth), delta(t.depth, o and o.depth, str),
                "conv and linear layers on the longest input → output path"),
-        Metric("Output", shape(t.output_shape), None if o is None or o.output_shape == t.output_shape else f"was {shape(o.output_shape)}",
+        Metric(N_("Output"), shape(t.output_shape), None if o is None or o.output_shape == t.output_shape else f"was {shape(o.output_shape)}",
                "shape of the logits, batch dimension left out"),
-        Metric("Weights", mb(t.weights_bytes), delta(t.weights_bytes, o and o.weights_bytes, mb),
+        Metric(N_("Weights"), mb(t.weights_bytes), delta(t.weights_bytes, o and o.weights_bytes, mb),
                "params × 4 bytes (fp32)"),
-        Metric("Peak activations", mb(t.peak_activation_bytes),
+        Metric(N_("Peak activations"), mb(t.peak_activation_bytes),
                delta(t.peak_activation_bytes, o and o.peak_activation_bytes, mb),
                "largest memory held by live tensors during one inference pass, batch 1, fp32"),
     ]
@@ -68,21 +69,21 @@ def metrics(a: Analysis, origin: Analysis | None, units: str = "auto") -> list[M
 
 # --- the layer table --------------------------------------------------------------------------
 
-LAYER_COLUMNS = {
-    "name": "Layer",
-    "kind": "Kind",
-    "stage": "Stage",
-    "block": "Block",
-    "branch": "Path",
-    "kernel": "Kernel",
-    "stride": "Stride",
-    "input_shape": "Input",
-    "output_shape": "Output",
-    "params": "Params",
-    "macs": "MACs",
-    "flops": "FLOPs",
-    "output_bytes": "Output bytes",
-    "receptive_field": "Receptive field",
+LAYER_COLUMNS = {  # the names are translated where the table is shown
+    "name": N_("Layer"),
+    "kind": N_("Kind"),
+    "stage": N_("Stage"),
+    "block": N_("Block"),
+    "branch": N_("Path"),
+    "kernel": N_("Kernel"),
+    "stride": N_("Stride"),
+    "input_shape": N_("Input"),
+    "output_shape": N_("Output"),
+    "params": N_("Params"),
+    "macs": N_("MACs"),
+    "flops": N_("FLOPs"),
+    "output_bytes": N_("Output bytes"),
+    "receptive_field": N_("Receptive field"),
 }
 
 
