@@ -67,6 +67,7 @@ FIELDS = {
     "act": ("act", 0, 0),
     "op": ("op", 0, 0),
 }
+GROUPS = {"block": N_("block"), "stage": N_("stage"), "head": N_("head"), "branch": N_("path")}
 FIELD_LABELS = {
     "out": N_("Output channels"), "kernel": N_("Kernel"), "stride": N_("Stride"), "padding": N_("Padding"),
     "dilation": N_("Dilation"), "groups": N_("Groups"), "bn": N_("BatchNorm"), "act": N_("Activation"), "op": N_("Pool"),
@@ -363,12 +364,16 @@ def branches(b: Block, net: Network) -> None:
                        on_click=_structural(lambda n, key=key: edit.remove_branch(n, key)))
     cols = st.columns([3, 2, 2], vertical_alignment="bottom")
     labels = {k: _(k) for k in NEW_PATHS}  # translated here, in the session
-    kind = cols[0].selectbox(_("New path"), list(NEW_PATHS), key=f"{P}newpath_{b.name}", format_func=labels.__getitem__)
-    out = cols[1].number_input(_("Output channels"), min_value=1, max_value=L.MAX_CHANNELS, value=64, step=WIDTH_STEP, key=f"{P}newout_{b.name}")
+    cols[0].selectbox(_("New path"), list(NEW_PATHS), key=f"{P}newpath_{b.name}", format_func=labels.__getitem__)
+    cols[1].number_input(_("Output channels"), min_value=1, max_value=L.MAX_CHANNELS, value=64, step=WIDTH_STEP, key=f"{P}newout_{b.name}")
     taken = {br.name for br in b.branches}
     name = next(f"branch{n}" for n in range(1, 100) if f"branch{n}" not in taken)
-    cols[2].button(_("Add path"), key=f"{P}add_{b.name}", icon=":material/add:", width="stretch",
-                   on_click=_structural(lambda n: edit.add_branch(n, b.name, Branch(name, NEW_PATHS[kind](int(out))))))
+    ss = st.session_state  # read when clicked: the values the fields hold then
+
+    def path(n: Network) -> Network:
+        return edit.add_branch(n, b.name, Branch(name, NEW_PATHS[ss[f"{P}newpath_{b.name}"]](int(ss[f"{P}newout_{b.name}"]))))
+
+    cols[2].button(_("Add path"), key=f"{P}add_{b.name}", icon=":material/add:", width="stretch", on_click=_structural(path))
 
 
 def rewrite_buttons(b: Block, net: Network) -> None:
@@ -395,11 +400,16 @@ def top_level(net: Network, key: str) -> None:
     where, index = place
     cols = st.columns([3, 2, 2], vertical_alignment="bottom")
     labels = {k: _(k) for k in NEW_LAYERS}
-    kind = cols[0].selectbox(_("Insert after it"), list(NEW_LAYERS), key=f"{P}newlayer_{key}", format_func=labels.__getitem__)
-    out = cols[1].number_input(_("Output channels"), min_value=1, max_value=L.MAX_CHANNELS, value=64, step=WIDTH_STEP, key=f"{P}newlout_{key}")
-    name = _fresh(net, kind.split()[0].replace("BatchNorm", "bn"))
-    cols[2].button(_("Insert"), key=f"{P}insert_{key}", icon=":material/add:", width="stretch",
-                   on_click=_structural(lambda n: edit.insert_layer(n, where, NEW_LAYERS[kind](name, int(out)), index + 1)))
+    cols[0].selectbox(_("Insert after it"), list(NEW_LAYERS), key=f"{P}newlayer_{key}", format_func=labels.__getitem__)
+    cols[1].number_input(_("Output channels"), min_value=1, max_value=L.MAX_CHANNELS, value=64, step=WIDTH_STEP, key=f"{P}newlout_{key}")
+    ss = st.session_state
+
+    def insert(n: Network) -> Network:
+        kind = ss[f"{P}newlayer_{key}"]
+        name = _fresh(n, kind.split()[0].replace("BatchNorm", "bn"))
+        return edit.insert_layer(n, where, NEW_LAYERS[kind](name, int(ss[f"{P}newlout_{key}"])), index + 1)
+
+    cols[2].button(_("Insert"), key=f"{P}insert_{key}", icon=":material/add:", width="stretch", on_click=_structural(insert))
     st.button(_("Remove this layer"), key=f"{P}remove_{key}", icon=":material/delete:",
               on_click=_structural(lambda n: edit.remove_layer(n, key)))
 
@@ -416,7 +426,9 @@ def inspector(cur: studio.Current) -> None:
         st.info(_("Select a block or a layer (in the diagram, the layer table or the box above) to see its numbers and edit it."), icon=":material/ads_click:")
         return
     node = a.node(sel)
-    st.markdown(f"**{state.md_literal(node.name)}** · {state.md_literal(node.kind)}" + (f" · {state.md_literal(node.layer.kind)}" if node.kind == "block" and node.layer.kind else ""))
+    kind = _(GROUPS[node.kind]) if node.kind in GROUPS else node.kind  # a layer's kind is its label's word
+    template = f" · {state.md_literal(node.layer.kind)}" if node.kind == "block" and node.layer.kind else ""
+    st.markdown(f"**{state.md_literal(node.name)}** · {state.md_literal(kind)}{template}")
     numbers(node, a)
     if node.kind == "block":
         b = node.layer
@@ -436,7 +448,7 @@ def inspector(cur: studio.Current) -> None:
             layers = sorted(studio.leaf_keys(a, b.name), key=[n.key for n in a.layers].index)
             layers = [k for k in layers if spec_layer(net, k) is not None]
             if layers:
-                lk = f"{P}layer_{b.name}"
+                lk = f"main_ilayer_{b.name}"  # not a knob: kept when an edit re-reads the knobs
                 if st.session_state.get(lk) not in layers:
                     st.session_state[lk] = layers[0]
                 chosen = st.selectbox(_("Layer"), layers, key=lk)
