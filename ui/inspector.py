@@ -228,8 +228,7 @@ def numbers(node, a: Analysis) -> None:
 
 def _slider(label: str, key: str, value: int, top: int, change: Callable[[Design, int], Design], where) -> None:
     ss = st.session_state
-    if ss.get(key) != value:
-        ss[key] = value
+    shown = studio.seed(key, value)
 
     def moved() -> None:
         try:
@@ -237,7 +236,7 @@ def _slider(label: str, key: str, value: int, top: int, change: Callable[[Design
         except SpecError as err:
             ss[ERROR] = i18n.error_text(err)
 
-    where.slider(label, 1, top, key=key, on_change=moved, label_visibility="collapsed")
+    where.slider(label, 1, top, key=key, on_change=moved, label_visibility="collapsed", **shown)
 
 
 def widths(b: Block, net: Network, origin: Network) -> None:

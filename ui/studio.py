@@ -437,6 +437,17 @@ def preset_picker() -> None:
     )
 
 
+def seed(key: str, value) -> dict:
+    """``value=`` for a widget that must show ``value``, the model's: as ``knob`` does (the
+    widget carries the value, so code that reaches the browser late shows it), except that a
+    widget holding another value (a refused entry) is put back through session state."""
+    ss = st.session_state
+    if ss.get(key) != value:
+        ss[key] = value
+        return {}
+    return {"value": value}
+
+
 MESSAGE = "__message"  # suffix of the session key holding a field's message for one run
 
 
@@ -452,8 +463,7 @@ def typed(
     the model's value."""
     where = where or st
     ss = st.session_state
-    if ss.get(key) != value:
-        ss[key] = value  # before the widget exists: it shows the model's value
+    shown = seed(key, value)
 
     def changed() -> None:
         v = ss.get(key)
@@ -465,7 +475,7 @@ def typed(
         except SpecError as err:
             ss[key + MESSAGE] = i18n.error_text(err)
 
-    where.number_input(label, step=step, key=key, on_change=changed, help=help)
+    where.number_input(label, step=step, key=key, on_change=changed, help=help, **shown)
     message = ss.pop(key + MESSAGE, None)
     if message:
         with where.container(key=f"msg_{key}"):
