@@ -14,6 +14,7 @@ studio.init()
 
 def architecture() -> None:
     cur = studio.current()
+    studio.restore_view()  # the view as it was on the last visit, or as the link names it
 
     with st.sidebar:
         st.header(_("Design"))
@@ -37,7 +38,6 @@ def architecture() -> None:
     studio.metrics(cur, units)
 
     st.header(_("Diagram"), divider="gray")
-    studio.restore_view()
     opts = studio.diagram_options(cur.analysis)
     left, right = st.columns([3, 2], gap="medium")
     with left:
@@ -48,6 +48,7 @@ def architecture() -> None:
     st.header(_("Layers"), divider="gray")
     studio.layer_table(cur.analysis, selected=st.session_state.get(studio.SELECTED))
     studio.keep_view()
+    studio.replace_view_link()
 
     st.header(_("Charts"), divider="gray")
     studio.chart(charts.cost_per_block, cur.net, key="main_chart_cost")

@@ -173,5 +173,5 @@ def test_a_table_row_selects_its_layer():
     app.session_state["main_selected"] = "inception4a.branch2.conv2"
     app.run()
     assert not app.exception
-    assert app.selectbox(key="select").value == "inception4a.branch2.conv2"
+    assert app.selectbox(key="main_select").value == "inception4a.branch2.conv2"
     assert [m for m in app.metric if m.label == "Output shape"][0].value == "208×6×6"

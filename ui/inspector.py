@@ -25,7 +25,7 @@ from . import i18n, state, studio, tables
 from .i18n import N_, _
 from .state import Design
 
-SELECT = "select"  # the Select box's key, bound to the link's ``select=`` (a shareable view)
+SELECT = "main_select"  # the Select box's key (the link's ``select=`` is written by studio.replace_view_link)
 P = studio.KNOB + "i_"  # the inspector's widgets: re-read from the design like every knob
 WIDTH_STEP = 8  # the +/− step of a width field (channel counts are usually multiples of 8)
 
@@ -93,8 +93,6 @@ def selection(a: Analysis) -> str | None:
     """The selected key, if it names a node of this network (a structural edit or another
     preset may have removed it)."""
     ss = st.session_state
-    if studio.SELECTED not in ss and st.query_params.get(SELECT):
-        ss[studio.SELECTED] = st.query_params.get(SELECT)  # a shared link's selection
     key = ss.get(studio.SELECTED)
     if not key:
         return None
@@ -120,7 +118,7 @@ def select_box(a: Analysis) -> str | None:
         ss[studio.SELECTED] = ss[SELECT] or None
 
     st.selectbox(
-        _("Select"), options, key=SELECT, on_change=picked, bind="query-params",
+        _("Select"), options, key=SELECT, on_change=picked,
         format_func=lambda k: k or "—",  # language-free: Streamlit may format outside the session
         help=_("A block or a stem or head layer; clicking a node of the diagram or a row of the layer table selects it too."),
     )

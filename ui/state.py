@@ -38,8 +38,11 @@ from googlenet.presets import PRESETS, get_preset
 from googlenet.spec import Network, SpecError
 
 DEFAULT_PRESET = "d2l"
-RESERVED = ("preset", "config", "edit", "input", "classes", "aux", "width", "lang", "units", "select")
-VIEW = ("units", "select")  # view parameters: written by their widgets (bound to the link), not by ``to_query``
+# the view's parameters: the shareable view of the Architecture page (what is selected, the
+# diagram's level, colour and opened block, the units); they replace the browser's history
+# entry when they change, where a design change adds one
+VIEW = ("select", "level", "color", "open", "units")
+RESERVED = ("preset", "config", "edit", "input", "classes", "aux", "width", "lang", *VIEW)
 MAX_VALUE_LENGTH = 200  # a knob's value in the link; the embedded config has its own bound
 MAX_CONFIG_PARAM = 400_000  # characters of the base64 config parameter
 MAX_LINK_CONFIG = 16_000  # longer embedded configs are left out of the link (see ``to_query``)

@@ -143,6 +143,9 @@ def theme() -> str:
     return "dark" if kind == "dark" else "light"
 
 
+NO_EXPAND_ = "(none)"  # the "Open one stage or block" box's nothing
+
+
 # --- shared state -----------------------------------------------------------------------------
 
 
@@ -157,6 +160,8 @@ def init() -> None:
     st.session_state.setdefault("last_valid", state.reset(st.session_state.design))
     st.session_state.setdefault("compare", {"a": None, "b": state.from_preset("googlenet")})
     st.session_state.setdefault("history", History())
+    if "view" not in st.session_state:
+        st.session_state.view = view_from_link(st.query_params.to_dict())
     follow_link()
     write_link()
 
@@ -185,17 +190,61 @@ def follow_link() -> None:
     forget(KNOB)
 
 
+# the view's link parameters and the session keys of the widgets that show them
+VIEW_PARAMS = {"select": "main_selected", "level": "main_level", "color": "main_color", "open": "main_expand", "units": "main_units"}
+VIEW_DEFAULTS = {"main_level": "blocks", "main_color": "kind", "main_expand": NO_EXPAND_, "main_units": "auto", "main_selected": None}
+
+
+def view_from_link(q: dict[str, str]) -> dict:
+    """The view a link names (its widgets' session values); a value that is no option is left
+    out (the opened block and the selection are checked against the network where shown)."""
+    allowed = {"level": LEVELS, "color": COLORS, "units": tables.UNITS}
+    out = {}
+    for param, key in VIEW_PARAMS.items():
+        v = q.get(param)
+        if v and len(v) <= 200 and (param not in allowed or v in allowed[param]):
+            out[key] = v
+    return out
+
+
+def view_params() -> dict[str, str]:
+    """The current view as link parameters, those that differ from the defaults."""
+    ss = st.session_state
+    saved = ss.get("view", {})
+    out = {}
+    for param, key in VIEW_PARAMS.items():
+        v = ss.get(key, saved.get(key))
+        if v is not None and v != VIEW_DEFAULTS[key]:
+            out[param] = str(v)
+    return out
+
+
+def replace_view_link() -> None:
+    """The view into the address bar without a history entry: the browser's ``replaceState``
+    (Streamlit pushes an entry whenever a script changes the query parameters)."""
+    want = {k: view_params().get(k) for k in state.VIEW}
+    script = (
+        "<script>(function(){try{const w=window.parent,h=w.history,u=new URL(w.location.href),want="
+        + json.dumps(want, sort_keys=True)
+        + ";for(const[k,v]of Object.entries(want)){if(v===null)u.searchParams.delete(k);else u.searchParams.set(k,v);}"
+        "if(u.href!==w.location.href)h.replaceState(h.state,'',u.href);}catch(e){}})();</script>"
+    )
+    with st.container(key="main_view_link", height=1, border=False):
+        st.iframe(script, height=1)
+
+
 def write_link() -> None:
     """The design (and the chosen language) into the address bar in one change, so that the
-    browser adds one history entry per design change. The view parameters bound to their
-    widgets (``state.VIEW``) are theirs to write (Streamlit replaces the entry for those)."""
+    browser adds one history entry per design change, with the view as it is then; a change of
+    the view alone is written by ``replace_view_link``, which adds no entry."""
     ss = st.session_state
-    want = {**state.to_query(ss.design), **i18n.link_params()}
-    ss.link_written = design_params(want)
+    design = {**state.to_query(ss.design), **i18n.link_params()}
+    ss.link_written = design_params(design)
     current = st.query_params.to_dict()
-    stale = [k for k in current if k not in want and k not in state.VIEW]
-    if not stale and all(current.get(k) == v for k, v in want.items()):
+    if design_params(current) == ss.link_written and current.get(i18n.PARAM) == design.get(i18n.PARAM):
         return
+    want = {**design, **view_params()}
+    stale = [k for k in current if k not in want]
     try:
         from streamlit.runtime.state.session_state_proxy import get_session_state
 
@@ -656,7 +705,7 @@ def metrics(cur: Current, units: str) -> None:
             col.metric(_(m.label), m.value, m.delta, delta_color="inverse" if m.label != "Depth" else "off", help=m.help)
 
 
-VIEW_KEYS = ("main_level", "main_expand", "main_color", "main_numbers", "main_table_columns")
+VIEW_KEYS = ("main_level", "main_expand", "main_color", "main_numbers", "main_table_columns", "main_units", "main_selected")
 
 
 def restore_view() -> None:
@@ -684,7 +733,7 @@ class DiagramOptions:
     theme: str = "light"
 
 
-NO_EXPAND = "(none)"
+NO_EXPAND = NO_EXPAND_
 COUNTING = N_("MACs = multiply-accumulates of conv and linear layers (bias, BatchNorm, activations, pooling and concat not counted); FLOPs = 2 × MACs; bytes are fp32, batch 1")
 assert COUNTING == report.COUNTING_RULE, "the counting rule's catalog entry follows googlenet.report"
 SELECTED = "main_selected"  # session state: the selected node's key (the diagram's clicks write it too)

@@ -6,6 +6,7 @@ PyTorch itself (the rewritten spec built, ``sum(p.numel())``)."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,6 +16,7 @@ from playwright.sync_api import expect
 from googlenet import analyze, knobs, rewrites
 from googlenet.build import build
 from ui import format as fmt
+from ui import state
 
 from .driver import SCREENSHOTS, App
 
@@ -48,7 +50,7 @@ def query_of(url: str) -> dict[str, str]:
 
 def design_of(url: str) -> dict[str, str]:
     """The link without its view parameters."""
-    return {k: v for k, v in query_of(url).items() if k not in ("select", "lang")}
+    return {k: v for k, v in query_of(url).items() if k not in (*state.VIEW, "lang")}
 
 
 def field(app: App, key: str):
@@ -61,9 +63,16 @@ def type_into(app: App, key: str, value: int) -> float:
     return app.rerun(lambda: box.press("Enter"))
 
 
+def browse(app: App, arrow) -> None:
+    """The browser's Back or Forward; what the rerun draws is waited for by the caller's
+    ``expect`` (a rerun this fast can slip past the driver's watch)."""
+    arrow()
+    app.idle()
+
+
 def select(app: App, block: str) -> None:
     """Choose a block in the inspector's Select box; its c1 field appears."""
-    box = app.page.locator(".st-key-select").get_by_role("combobox")
+    box = app.page.locator(".st-key-main_select").get_by_role("combobox")
     box.click()
     box.fill(block)
     app.page.get_by_role("option", name=block, exact=True).click()
@@ -101,7 +110,7 @@ def test_select_a_block_and_type_a_width_the_totals_follow(app, timings):
     box = grid.bounding_box()
     row = 35  # Streamlit's row height, the header's too
     app.rerun(lambda: app.page.mouse.click(box["x"] + 18, box["y"] + row + 3 * row + row / 2))
-    expect(app.page.locator(".st-key-select").get_by_role("combobox")).to_have_value("conv2")
+    expect(app.page.locator(".st-key-main_select").get_by_role("combobox")).to_have_value("conv2")
     expect(app.page.locator(".st-key-main_inspector_numbers")).to_contain_text("64×24×24")
     assert query_of(app.page.url)["select"] == "conv2"
     assert_clean(app)
@@ -131,15 +140,15 @@ def test_undo_and_back_restore_the_previous_design_exactly(app):
     # a second change, then the browser's Back twice: each step's design, totals and link
     type_into(app, C1, 128)
     expect_totals(app, analysis(widths=(("inception3a", "c1", (128,)),)).totals)
-    app.rerun(app.page.go_back)
+    browse(app, app.page.go_back)
     expect_totals(app, after)
     assert design_of(app.page.url) == after_link
     expect(field(app, C1)).to_have_value("96")
-    app.rerun(app.page.go_back)
+    browse(app, app.page.go_back)
     expect_totals(app, analysis().totals)
     assert cards(app) == before_cards
     # Forward again is a redo
-    app.rerun(app.page.go_forward)
+    browse(app, app.page.go_forward)
     expect_totals(app, after)
     assert design_of(app.page.url) == after_link
     assert_clean(app)
@@ -173,6 +182,36 @@ def test_an_out_of_range_entry_names_the_range_and_the_field_shows_the_models_va
     assert_clean(app)
 
 
+def entries(app: App) -> int:
+    return app.page.evaluate("() => window.history.length")
+
+
+def expect_view(app: App) -> None:
+    expect(app.page.locator(".st-key-main_units").get_by_role("radio", name="exact", exact=True)).to_have_attribute("aria-checked", "true")
+    expect(app.page.locator(".st-key-main_level").get_by_role("radio", name="layers", exact=True)).to_have_attribute("aria-checked", "true")
+    expect(app.page.locator(".st-key-main_select").get_by_role("combobox")).to_have_value("inception4a")
+    expect(app.page.locator(".st-key-main_inspector_numbers")).to_contain_text("512×6×6")
+
+
+def test_the_view_is_in_the_link_without_history_entries_and_survives_a_reload(app):
+    app.open()
+    start = entries(app)
+    exact_units(app)
+    select(app, "inception4a")
+    level = app.page.locator(".st-key-main_level").get_by_role("radio", name="layers", exact=True)
+    app.rerun(level.click)
+    expect(app.page).to_have_url(re.compile(r"level=layers"))
+    assert entries(app) == start  # pure view changes replace the entry
+    assert {k: query_of(app.page.url).get(k) for k in ("select", "level", "units")} == {"select": "inception4a", "level": "layers", "units": "exact"}
+    assert design_of(app.page.url) == {"preset": "d2l"}
+    app.page.reload()
+    app.wait_ready("Inception Studio", diagram=True)
+    expect_view(app)
+    type_into(app, "main_k_i_w_inception4a_c1_0", 200)
+    assert entries(app) == start + 1  # a design change adds one
+    assert_clean(app)
+
+
 def test_the_view_survives_a_visit_to_another_page(app):
     app.open()
     exact_units(app)
@@ -184,10 +223,7 @@ def test_the_view_survives_a_visit_to_another_page(app):
     link.click()
     app.page.locator("h1", has_text="Inception Studio").first.wait_for()
     app.idle()
-    expect(app.page.locator(".st-key-main_units").get_by_role("radio", name="exact", exact=True)).to_have_attribute("aria-checked", "true")
-    expect(app.page.locator(".st-key-main_level").get_by_role("radio", name="layers", exact=True)).to_have_attribute("aria-checked", "true")
-    expect(app.page.locator(".st-key-select").get_by_role("combobox")).to_have_value("inception4a")
-    expect(app.page.locator(".st-key-main_inspector_numbers")).to_contain_text("512×6×6")
+    expect_view(app)
     assert_clean(app)
 
 
@@ -214,7 +250,7 @@ def test_a_rewrite_button_gives_the_params_pytorch_counts_and_survives_the_link(
     other.wait_ready("Inception Studio", diagram=True)
     exact_units(other)
     expect(other.metric("Params")).to_have_text(f"{params:,}")
-    expect(other.page.locator(".st-key-select").get_by_role("combobox")).to_have_value("inception3a")
+    expect(other.page.locator(".st-key-main_select").get_by_role("combobox")).to_have_value("inception3a")
     # reset this block to its template: back to the preset, and a short link
     other.page.locator(".st-key-main_struct_inception3a summary").click()
     other.rerun(other.page.locator(".st-key-main_k_i_reset_inception3a").get_by_role("button", name="Reset this block to its template").click)
