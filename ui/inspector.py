@@ -359,7 +359,7 @@ def branches(b: Block, net: Network) -> None:
                        help=_("Move right"), on_click=_structural(lambda n, key=key: edit.move_branch(n, key, 1)))
         cols[3].button("", icon=":material/close:", key=f"{P}rm_{key}", disabled=len(b.branches) == 1, help=_("Remove this path"),
                        on_click=_structural(lambda n, key=key: edit.remove_branch(n, key)))
-    cols = st.columns([3, 2, 2], vertical_alignment="bottom")
+    cols = st.columns([3, 2], vertical_alignment="bottom")
     labels = {k: _(k) for k in NEW_PATHS}  # translated here, in the session
     cols[0].selectbox(_("New path"), list(NEW_PATHS), key=f"{P}newpath_{b.name}", format_func=labels.__getitem__)
     cols[1].number_input(_("Output channels"), min_value=1, max_value=L.MAX_CHANNELS, value=64, step=WIDTH_STEP, key=f"{P}newout_{b.name}")
@@ -370,17 +370,17 @@ def branches(b: Block, net: Network) -> None:
     def path(n: Network) -> Network:
         return edit.add_branch(n, b.name, Branch(name, NEW_PATHS[ss[f"{P}newpath_{b.name}"]](int(ss[f"{P}newout_{b.name}"]))))
 
-    cols[2].button(_("Add path"), key=f"{P}add_{b.name}", icon=":material/add:", width="stretch", on_click=_structural(path))
+    st.button(_("Add path"), key=f"{P}add_{b.name}", icon=":material/add:", width="stretch", on_click=_structural(path))
 
 
 def rewrite_buttons(b: Block, net: Network) -> None:
-    cols = st.columns(3)
+    cols = st.columns(2)  # two to a row: no label is cut
     for i, (fn, label) in enumerate(REWRITES):
         try:
             ok = rewrites.applies(fn, net, b.name)
         except SpecError:
             ok = False
-        cols[i % 3].button(_(label), key=f"{P}rw_{fn.__name__}_{b.name}", disabled=not ok, width="stretch",
+        cols[i % 2].button(_(label), key=f"{P}rw_{fn.__name__}_{b.name}", disabled=not ok, width="stretch",
                            on_click=_structural(lambda n, fn=fn: fn(n, b.name)))
     template = b.kind in TEMPLATES
     st.button(
@@ -395,7 +395,7 @@ def top_level(net: Network, key: str) -> None:
     if place is None:
         return
     where, index = place
-    cols = st.columns([3, 2, 2], vertical_alignment="bottom")
+    cols = st.columns([3, 2], vertical_alignment="bottom")
     labels = {k: _(k) for k in NEW_LAYERS}
     cols[0].selectbox(_("Insert after it"), list(NEW_LAYERS), key=f"{P}newlayer_{key}", format_func=labels.__getitem__)
     cols[1].number_input(_("Output channels"), min_value=1, max_value=L.MAX_CHANNELS, value=64, step=WIDTH_STEP, key=f"{P}newlout_{key}")
@@ -406,7 +406,7 @@ def top_level(net: Network, key: str) -> None:
         name = _fresh(n, kind.split()[0].replace("BatchNorm", "bn"))
         return edit.insert_layer(n, where, NEW_LAYERS[kind](name, int(ss[f"{P}newlout_{key}"])), index + 1)
 
-    cols[2].button(_("Insert"), key=f"{P}insert_{key}", icon=":material/add:", width="stretch", on_click=_structural(insert))
+    st.button(_("Insert"), key=f"{P}insert_{key}", icon=":material/add:", width="stretch", on_click=_structural(insert))
     st.button(_("Remove this layer"), key=f"{P}remove_{key}", icon=":material/delete:",
               on_click=_structural(lambda n: edit.remove_layer(n, key)))
 
