@@ -167,7 +167,8 @@ def test_stem_layers_can_be_edited_inserted_and_removed(at):
     shows(at, edit.remove_layer(net, "conv2"))
 
 
-def test_a_table_row_selects_its_layer():
+def test_a_selection_made_elsewhere_shows_in_the_select_box_and_the_inspector():
+    """What the diagram's click and the table's row write (the browser test clicks the row)."""
     app = AppTest.from_file(APP, default_timeout=120)
     app.run()
     app.session_state["main_selected"] = "inception4a.branch2.conv2"

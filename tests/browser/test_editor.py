@@ -7,6 +7,7 @@ PyTorch itself (the rewritten spec built, ``sum(p.numel())``)."""
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -93,7 +94,9 @@ def assert_clean(app: App, allow_errors: bool = False) -> None:
 def test_select_a_block_and_type_a_width_the_totals_follow(app, timings):
     app.open()
     exact_units(app)
+    t0 = time.perf_counter()
     select(app, "inception3a")
+    timings["select a block → inspector shown, d2l"] = time.perf_counter() - t0
     inspector_numbers = app.page.locator(".st-key-main_inspector_numbers")
     expect(inspector_numbers).to_contain_text("256×12×12")  # inception3a's output shape
     expect(field(app, C1)).to_have_value("64")
