@@ -70,7 +70,7 @@ pages = [
     st.Page("pages/compare.py", title=_("Compare"), icon=":material/compare_arrows:"),
     st.Page("pages/family.py", title=_("Family"), icon=":material/account_tree:"),
     st.Page("pages/code.py", title=_("Code & checks"), icon=":material/code:"),
-    st.Page("pages/exercises.py", title="Exercises · 练习", icon=":material/school:"),
+    st.Page("pages/exercises.py", title=_("Exercises"), icon=":material/school:"),
     st.Page("pages/hardware.py", title=_("Hardware"), icon=":material/memory:"),
 ]
 page = st.navigation(pages)

@@ -1,6 +1,6 @@
 """Section 10: switching the interface's language, server side.
 
-The picker moved between English and 中文 on the pages that speak both (Exercises, Family),
+The picker moved between English and 中文 on the Exercises, Family and Hardware pages,
 through Streamlit's ``AppTest`` (the real script with its widgets, caches and messages; no
 websocket, no browser), against a rerun of the same page in the same language measured in the
 same rounds: the switch costs the page's rerun plus the catalog lookups of every string.
@@ -15,7 +15,7 @@ from .rerun import APP, _quiet
 from .timing import Case, compare, fmt_time
 
 TITLE = "10. Switching the language, server side"
-PAGES = (("Exercises", "pages/exercises.py"), ("Family", "pages/family.py"))
+PAGES = (("Exercises", "pages/exercises.py"), ("Family", "pages/family.py"), ("Hardware", "pages/hardware.py"))
 TARGET_S = 1.0
 
 

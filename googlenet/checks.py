@@ -41,6 +41,9 @@ class Check:
     theirs: int | str
     agrees: bool
     note: str = ""
+    # the text fields as (template, values) pieces, by field ("name", "note", "ours", "theirs"),
+    # so an interface can say them in its language; the English fields above are these filled in
+    texts: tuple = ()
 
     @property
     def verdict(self) -> str:
@@ -62,6 +65,80 @@ def _summary(model: torch.nn.Module, shape: tuple[int, ...], mode: str, device: 
 
 def _shape(shape) -> str:
     return shape_str(shape) if shape else "-"
+
+
+# The words of the checks, by code (templates with their values filled in by ``_t``).
+CHECK_WORDS: dict[str, str] = {
+    "params_total": "params (total)",
+    "params_total.note": "torchinfo's total_params: every parameter of the model (torchinfo ran {where})",
+    "params_total.not_run": (
+        "; {n} of them are in modules that did not run in its eval-mode forward (the aux heads {heads}): torchinfo "
+        "counts those only as the root module's parameters that no executed layer claimed"
+    ),
+    "where.meta": "on the meta device",
+    "where.cpu": "on the CPU (the meta device failed: {error})",
+    "params_run": "params (layers run at inference)",
+    "params_run.note": "the sum over the layers torchinfo saw run in one eval-mode forward",
+    "macs.unreproduced": (
+        "could not reproduce torchinfo's total mult-adds ({total}) from its per-layer rule ({reproduced}); its "
+        "counting may have changed, so its figure is not comparable"
+    ),
+    "macs.note": (
+        "torchinfo reports {total} mult-adds. Its rule (layer_info.calculate_macs) also counts one add per bias "
+        "element per output position (conv: channels × H × W; linear: features; {bias} here) and each BatchNorm's "
+        "weight and bias once per channel, not per position ({batchnorm}); without those, {weights} are the conv "
+        "and linear weight multiply-accumulates, which is what we count"
+    ),
+    "rule": "mult-adds in torchinfo's rule",
+    "rule.note": (
+        "our MACs plus one add per conv output element with a bias, one per linear output with a bias, and 2 per "
+        "BatchNorm channel, against torchinfo's total_mult_adds as it prints it"
+    ),
+    "output": "output shape",
+    "output.note": "the model's output, batch dimension dropped",
+    "what.layer": "layer",
+    "what.aux": "aux head",
+    "shapes": "{what} output shapes",
+    "shapes.note": (
+        "each layer's output shape (batch dimension dropped) from torchinfo's forward hooks on its modules; "
+        "concat and add have none"
+    ),
+    "params": "{what} params",
+    "params.note": "each layer's parameter count (numel; BatchNorm's weight and bias included) as torchinfo counts its module",
+    "layers.ours": "{n} layers",
+    "layers.theirs": "{matched} of {n} match",
+    "layers.unaccounted": ", {n} modules unaccounted for",
+    "layers.differs": ". Differs: ",
+    "layers.more": "; and {n} more",
+    "problem.no_module": "{key}: no module at {module} ran",
+    "problem.shape": "{key}: ours {ours}, torchinfo {theirs}",
+    "problem.params": "{key}: ours {ours}, torchinfo {theirs}",
+    "problem.unclaimed": "{name}: {n} params in no layer of ours",
+    "aux_macs": "aux head MACs",
+    "aux_macs.note": (
+        "conv and linear weight multiply-accumulates of the aux heads, per image, from a training-mode forward "
+        "with a batch of 2 (BatchNorm cannot train on one value)"
+    ),
+    "sep": "; ",
+}
+
+
+def _t(code: str, **values) -> tuple[tuple[str, tuple], ...]:
+    """One piece of a check's text: its template (a msgid) and its values."""
+    return ((CHECK_WORDS[code], tuple(values.items())),)
+
+
+def _en(parts) -> str:
+    """The pieces in English; a value that is itself pieces (a tuple) is filled in first."""
+    return "".join(template.format(**{k: _en(v) if isinstance(v, tuple) else v for k, v in values}) for template, values in parts)
+
+
+def _check(name, ours, theirs, agrees: bool, note) -> Check:
+    """A check whose text fields are pieces (``_t``); ints stay ints."""
+    texts = tuple((field, parts) for field, parts in (("name", name), ("note", note), ("ours", ours), ("theirs", theirs))
+                  if isinstance(parts, tuple))
+    text = {field: _en(parts) for field, parts in texts}
+    return Check(text.get("name", name), text.get("ours", ours), text.get("theirs", theirs), agrees, text.get("note", ""), texts)
 
 
 @dataclass(frozen=True)
@@ -160,38 +237,34 @@ def _layer_checks(rows: list[Node], run: _Run, leaves: list, what: str) -> list[
     for r in rows:
         ran = _under(run, node_parts(r))
         if not ran:
-            shapes.append(f"{r.key}: no module at {r.module} ran")
-            params.append(f"{r.key}: no module at {r.module} ran")
+            shapes.append(_t("problem.no_module", key=r.key, module=r.module))
+            params.append(_t("problem.no_module", key=r.key, module=r.module))
             continue
         theirs = tuple(ran[-1].output_size[1:])
         if theirs != tuple(r.out_shape):
-            shapes.append(f"{r.key}: ours {_shape(r.out_shape)}, torchinfo {_shape(theirs)}")
+            shapes.append(_t("problem.shape", key=r.key, ours=_shape(r.out_shape), theirs=_shape(theirs)))
         n = sum(info.num_params for info in ran)
         if n != r.params:
-            params.append(f"{r.key}: ours {r.params:,}, torchinfo {n:,}")
+            params.append(_t("problem.params", key=r.key, ours=f"{r.params:,}", theirs=f"{n:,}"))
     names = {m for r in rows for m in node_parts(r)}
     unclaimed = [
-        f"{name}: {info.num_params:,} params in no layer of ours"
+        _t("problem.unclaimed", name=name, n=f"{info.num_params:,}")
         for name, info in leaves
         if info.num_params and not _claimed(name, names)
     ]
+    whose = _t("what.aux" if what == "aux head" else "what.layer")
 
-    def check(title: str, bad: list[str], extra: list[str], rule: str) -> Check:
+    def check(title: str, bad: list, extra: list, rule: str) -> Check:
         n = len(rows)
-        theirs = f"{n - len(bad)} of {n} match" + (f", {len(extra)} modules unaccounted for" if extra else "")
+        theirs = _t("layers.theirs", matched=n - len(bad), n=n) + (_t("layers.unaccounted", n=len(extra)) if extra else ())
         problems = bad + extra
-        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
-        return Check(title, f"{n} layers", theirs, not problems, f"{rule}. Differs: {shown}" if problems else rule)
+        shown = tuple(piece for i, problem in enumerate(problems[:3]) for piece in (_t("sep") if i else ()) + problem)
+        if len(problems) > 3:
+            shown += _t("layers.more", n=len(problems) - 3)
+        note = _t(rule) + (_t("layers.differs") + shown if problems else ())
+        return _check(_t(title, what=whose), _t("layers.ours", n=n), theirs, not problems, note)
 
-    return [
-        check(f"{what} output shapes", shapes, [], "each layer's output shape (batch dimension dropped) from torchinfo's forward hooks on its modules; concat and add have none"),
-        check(
-            f"{what} params",
-            params,
-            unclaimed,
-            "each layer's parameter count (numel; BatchNorm's weight and bias included) as torchinfo counts its module",
-        ),
-    ]
+    return [check("shapes", shapes, [], "shapes.note"), check("params", params, unclaimed, "params.note")]
 
 
 def torchinfo_check(net: Network, ours: Analysis | None = None) -> list[Check]:
@@ -204,13 +277,13 @@ def torchinfo_check(net: Network, ours: Analysis | None = None) -> list[Check]:
     """
     a = ours if ours is not None else analyze(net)
     t = a.totals
-    device, where = "meta", "on the meta device"
+    device, where = "meta", _t("where.meta")
     model = build(net, device="meta")
     try:
         run = _run(model, net, "eval", 1, device)
     except RuntimeError as err:  # an op without a meta kernel: measure on the CPU instead
         check_runnable(net)
-        device, where = "cpu", f"on the CPU (the meta device failed: {str(err).splitlines()[0]})"
+        device, where = "cpu", _t("where.cpu", error=str(err).splitlines()[0])
         model = build(net)
         run = _run(model, net, "eval", 1, device)
     main_rows = [r for r in a.layers if not r.aux]
@@ -219,66 +292,26 @@ def torchinfo_check(net: Network, ours: Analysis | None = None) -> list[Check]:
 
     ran = sum(info.num_params for _, info in run.leaves)
     not_run = run.total_params - ran
-    note = f"torchinfo's total_params: every parameter of the model (torchinfo ran {where})"
+    note = _t("params_total.note", where=where)
     if not_run:
-        note += (
-            f"; {not_run:,} of them are in modules that did not run in its eval-mode forward "
-            f"(the aux heads {', '.join(aux_names) or '?'}): torchinfo counts those only as the root module's "
-            "parameters that no executed layer claimed"
-        )
-    checks.append(Check("params (total)", t.params, run.total_params, t.params == run.total_params, note))
-    checks.append(
-        Check(
-            "params (layers run at inference)",
-            t.params - t.aux_params,
-            ran,
-            t.params - t.aux_params == ran,
-            "the sum over the layers torchinfo saw run in one eval-mode forward",
-        )
-    )
+        note += _t("params_total.not_run", n=f"{not_run:,}", heads=", ".join(aux_names) or "?")
+    checks.append(_check(_t("params_total"), t.params, run.total_params, t.params == run.total_params, note))
+    checks.append(_check(_t("params_run"), t.params - t.aux_params, ran, t.params - t.aux_params == ran, _t("params_run.note")))
 
     macs = _their_macs(run)
     reproduced = sum(macs.values())
     if reproduced != run.total_mult_adds:
-        checks.append(
-            Check(
-                "MACs",
-                t.macs,
-                run.total_mult_adds,
-                False,
-                f"could not reproduce torchinfo's total mult-adds ({run.total_mult_adds:,}) from its per-layer "
-                f"rule ({reproduced:,}); its counting may have changed, so its figure is not comparable",
-            )
-        )
+        checks.append(_check("MACs", t.macs, run.total_mult_adds, False, _t(
+            "macs.unreproduced", total=f"{run.total_mult_adds:,}", reproduced=f"{reproduced:,}")))
     else:
-        checks.append(
-            Check(
-                "MACs",
-                t.macs,
-                macs["weights"],
-                t.macs == macs["weights"],
-                f"torchinfo reports {run.total_mult_adds:,} mult-adds. Its rule (layer_info.calculate_macs) also "
-                f"counts one add per bias element per output position (conv: channels × H × W; linear: features; "
-                f"{macs['bias']:,} here) and each BatchNorm's weight and bias once per channel, not per position "
-                f"({macs['batchnorm']:,}); without those, {macs['weights']:,} are the conv and linear "
-                "weight multiply-accumulates, which is what we count",
-            )
-        )
+        checks.append(_check("MACs", t.macs, macs["weights"], t.macs == macs["weights"], _t(
+            "macs.note", total=f"{run.total_mult_adds:,}", bias=f"{macs['bias']:,}", batchnorm=f"{macs['batchnorm']:,}",
+            weights=f"{macs['weights']:,}")))
     ours_rule = _ours_in_their_rule(main_rows)
-    checks.append(
-        Check(
-            "mult-adds in torchinfo's rule",
-            ours_rule,
-            run.total_mult_adds,
-            ours_rule == run.total_mult_adds,
-            "our MACs plus one add per conv output element with a bias, one per linear output with a bias, "
-            "and 2 per BatchNorm channel, against torchinfo's total_mult_adds as it prints it",
-        )
-    )
+    checks.append(_check(_t("rule"), ours_rule, run.total_mult_adds, ours_rule == run.total_mult_adds, _t("rule.note")))
     theirs_out = tuple(run.root.output_size[1:])
-    checks.append(
-        Check("output shape", _shape(t.output_shape), _shape(theirs_out), tuple(t.output_shape) == theirs_out, "the model's output, batch dimension dropped")
-    )
+    checks.append(_check(_t("output"), _shape(t.output_shape), _shape(theirs_out), tuple(t.output_shape) == theirs_out,
+                         _t("output.note")))
     checks += _layer_checks(main_rows, run, run.leaves, "layer")
 
     aux_rows = [r for r in a.layers if r.aux]
@@ -287,16 +320,7 @@ def torchinfo_check(net: Network, ours: Analysis | None = None) -> list[Check]:
         aux_leaves = [(n, i) for n, i in train.leaves if n.split(".", 1)[0] in aux_names]
         checks += _layer_checks(aux_rows, train, aux_leaves, "aux head")
         aux_macs = sum(_their_macs(train, f"{name}.")["weights"] for name in aux_names)
-        checks.append(
-            Check(
-                "aux head MACs",
-                t.aux_macs,
-                aux_macs,
-                t.aux_macs == aux_macs,
-                "conv and linear weight multiply-accumulates of the aux heads, per image, from a training-mode "
-                "forward with a batch of 2 (BatchNorm cannot train on one value)",
-            )
-        )
+        checks.append(_check(_t("aux_macs"), t.aux_macs, aux_macs, t.aux_macs == aux_macs, _t("aux_macs.note")))
     return checks
 
 
@@ -310,8 +334,27 @@ MIN_TIMED = 3  # timed passes kept even when the time budget runs out
 _LOCK = threading.Lock()  # one measurement at a time: they share the CPU and torch's thread count
 
 
+# The refusals' English, by code; an interface translates ``err.template`` with ``err.values``.
+MESSAGES: dict[str, str] = {
+    "run.memory": (
+        "too large to run: one forward pass needs about {need} of memory (weights {weights} + peak "
+        "activations {peak}); the limit is {limit}"
+    ),
+    "run.macs": "too large to run: one forward pass is {gmacs} GMACs; the limit is {limit} GMACs",
+}
+
+
 class TooLargeToRun(ValueError):
     """The network would need more memory or compute than a measurement may use."""
+
+    def __init__(self, code: str, **values):
+        """``TooLargeToRun(code, **values)``; a text of its own is kept as it is (no code)."""
+        if code in MESSAGES:
+            self.code, self.values, self.template = code, values, MESSAGES[code]
+            code = self.template.format(**values)
+        else:
+            self.code, self.values, self.template = None, {}, None
+        super().__init__(code)
 
 
 def _gb(n: int) -> str:
@@ -324,14 +367,10 @@ def check_runnable(net: Network) -> Analysis:
     t = a.totals
     need = t.weights_bytes + t.peak_activation_bytes
     if need > MAX_RUN_BYTES:
-        raise TooLargeToRun(
-            f"too large to run: one forward pass needs about {_gb(need)} of memory (weights "
-            f"{_gb(t.weights_bytes)} + peak activations {_gb(t.peak_activation_bytes)}); the limit is {_gb(MAX_RUN_BYTES)}"
-        )
+        raise TooLargeToRun("run.memory", need=_gb(need), weights=_gb(t.weights_bytes),
+                            peak=_gb(t.peak_activation_bytes), limit=_gb(MAX_RUN_BYTES))
     if t.macs > MAX_RUN_MACS:
-        raise TooLargeToRun(
-            f"too large to run: one forward pass is {t.macs / 1e9:,.1f} GMACs; the limit is {MAX_RUN_MACS / 1e9:,.0f} GMACs"
-        )
+        raise TooLargeToRun("run.macs", gmacs=f"{t.macs / 1e9:,.1f}", limit=f"{MAX_RUN_MACS / 1e9:,.0f}")
     return a
 
 

@@ -26,6 +26,77 @@ from .templates import TEMPLATES
 
 INDENT = "    "
 
+# The words of the file's comments and docstring, by key: ``to_python(net, words={key: text})``
+# writes them in another language (placeholders in braces stay). Only comments change: the code
+# is the same whatever the words. ``template.<kind>`` keys replace a template's description,
+# ``description`` the network's.
+COMMENTS: dict[str, str] = {
+    "header.title": "A network designed in Inception Studio, {name}, as a standalone PyTorch module.",
+    "header.input": "Input: {c}x{h}x{w} (channels x height x width); call model(x) with x of shape (N, {c}, {h}, {w}).",
+    "header.output": "Output: N x {shape} ({classes} classes).",
+    "header.params": "Params: {params}.",
+    "header.params_aux": "Params: {params}, of which {aux} in the aux heads (they run in training mode only).",
+    "header.macs": "MACs: {macs} per image ({gmacs} GMACs; FLOPs = 2 x MACs).",
+    "header.macs_aux": "MACs: {macs} per image ({gmacs} GMACs; FLOPs = 2 x MACs); the aux heads add {aux} in training.",
+    "header.counting": (
+        "How MACs are counted: multiply-accumulates of conv and linear layers only; bias adds,\n"
+        "BatchNorm, activations, pooling, LRN, concat and adds are not counted (torchvision's\n"
+        "convention; torch.utils.flop_counter reports 2 x MACs as FLOPs). fvcore's default total\n"
+        "counts conv and linear multiply-adds too, but also BatchNorm and adaptive average\n"
+        "pooling, so it is a little higher for a network that has them."
+    ),
+    "header.outputs": (
+        "forward(x) returns the logits; in training mode with aux heads, a named tuple as\n"
+        "torchvision's: InceptionOutputs(logits, aux_logits) for one head,\n"
+        "GoogLeNetOutputs(logits, aux_logits2, aux_logits1) for two (the second head first)."
+    ),
+    "header.naming": (
+        "Module names follow {upstream} (naming {naming}), so its state_dict keys, shapes and order "
+        "are that model's and its checkpoints load by key:"
+    ),
+    "header.templates": "Block templates:",
+    "header.weights": (
+        "Weights are PyTorch's default initialisation. build_model() makes the network layer by\n"
+        "layer with the Builder below, which puts each layer's modules at the path it is given, so\n"
+        "a state_dict of the model Inception Studio builds loads here with model.load_state_dict(sd).\n"
+        "build_model(transform_input=True) does what torchvision's GoogLeNet and Inception3 do\n"
+        "when their builders load weights: turn an ImageNet-normalised input into (p - 0.5) / 0.5.\n"
+        "Needs only torch (2.0 or later); run this file to check the parameter count and the output\n"
+        "shape on the meta device (nothing is allocated)."
+    ),
+    "const.naming": "where the modules go (Inception Studio's naming rules)",
+    "const.input": "channels, height, width",
+    "const.output": "per image",
+    "const.macs": "per image, conv and linear layers (see above)",
+    "build.doc": "The network with freshly initialised weights; shapes in the comments are per image.",
+    "main.meta": "shapes and counts only: nothing is allocated",
+    "block.own": "a block of its own",
+    "block.width": "(before the width multiplier {width})",
+    "block.split": "the branch splits: its paths are concatenated",
+    "branch.identity": "identity: the block's input",
+    "aux.training": "runs in training mode only",
+}
+
+
+class Comments:
+    """``COMMENTS`` with a caller's replacements, each filled and escaped for the file."""
+
+    def __init__(self, words=None):
+        if words is not None and not (hasattr(words, "get") and all(isinstance(v, str) for v in words.values())):
+            raise ValueError("words must map comment keys (header.title, …) to text")
+        self.words = {**COMMENTS, **(words or {})}
+
+    def lines(self, key: str, **values) -> list[str]:
+        """The text of ``key``, its own line breaks kept, escaped (values too) for a docstring or comment."""
+        safe = {k: escape(str(v)) for k, v in values.items()}
+        return [escape(line).format(**safe) for line in self.words[key].split("\n")]
+
+    def __call__(self, key: str, **values) -> str:
+        return " ".join(self.lines(key, **values))
+
+    def template(self, kind: str) -> str:
+        return escape(self.words.get(f"template.{kind}", TEMPLATES[kind].description))
+
 
 # --- escaping user text -------------------------------------------------------------------
 
@@ -93,8 +164,9 @@ def _widths_text(block) -> str:
 
 
 class _Writer:
-    def __init__(self, a: Analysis):
+    def __init__(self, a: Analysis, words: Comments):
         self.a = a
+        self.w = words
         self.lines: list[str] = []
         self.depth = 1
 
@@ -107,17 +179,17 @@ class _Writer:
         call = f"with b.{step.what}({', '.join(args)}):"
         if step.what == "block" and node is not None:
             block = node.layer
-            what = f"{block.kind}: {_widths_text(block)}" if block.kind else "a block of its own"
+            what = comment(f"{block.kind}: {_widths_text(block)}") if block.kind else self.w("block.own")
             if self.a.network.width != 1 and block.kind:
-                what += f" (before the width multiplier {self.a.network.width!r})"
+                what += " " + self.w("block.width", width=repr(self.a.network.width))
             merge = "concat" if block.merge == "concat" else f"x + {block.scale!r} * residual"
-            self.emit(call, comment(f"{what}; {_shape(node.in_shape)} -> {merge} -> {_shape(node.out_shape)}"))
+            self.emit(call, f"{what}; {comment(f'{_shape(node.in_shape)} -> {merge} -> {_shape(node.out_shape)}')}")
         elif step.what == "block":
-            self.emit(call, "the branch splits: its paths are concatenated")
+            self.emit(call, self.w("block.split"))
         elif step.what == "branch":
-            self.emit(call, "identity: the block's input" if not node.children else "")
+            self.emit(call, self.w("branch.identity") if not node.children else "")
         else:
-            self.emit(call, "runs in training mode only")
+            self.emit(call, self.w("aux.training"))
         self.depth += 1
         if step.what == "branch" and not node.children:
             self.emit("pass")
@@ -162,89 +234,78 @@ def _wrap(text: str, width: int = 92) -> list[str]:
     return lines
 
 
-def _header(net: Network, a: Analysis) -> list[str]:
+def _header(net: Network, a: Analysis, w_: Comments) -> list[str]:
     t = a.totals
     c, h, w = net.input
     kinds = sorted({b.kind for b in net.blocks() if b.kind})
+    if t.aux_params:
+        params = w_.lines("header.params_aux", params=f"{t.params:,}", aux=f"{t.aux_params:,}")
+        macs = w_.lines("header.macs_aux", macs=f"{t.macs:,}", gmacs=f"{t.macs / 1e9:.3f}", aux=f"{t.aux_macs:,}")
+    else:
+        params = w_.lines("header.params", params=f"{t.params:,}")
+        macs = w_.lines("header.macs", macs=f"{t.macs:,}", gmacs=f"{t.macs / 1e9:.3f}")
     doc = [
-        f"A network designed in Inception Studio, {escape(net.name)}, as a standalone PyTorch module.",
+        *w_.lines("header.title", name=net.name),
         "",
-        *_wrap(escape(net.description)),
+        *_wrap(escape(w_.words.get("description", net.description))),
         *([""] if net.description else []),
-        f"Input: {c}x{h}x{w} (channels x height x width); call model(x) with x of shape (N, {c}, {h}, {w}).",
-        f"Output: N x {_shape(t.output_shape)} ({net.classes} classes).",
-        f"Params: {t.params:,}"
-        + (f", of which {t.aux_params:,} in the aux heads (they run in training mode only)." if t.aux_params else "."),
-        f"MACs: {t.macs:,} per image ({t.macs / 1e9:.3f} GMACs; FLOPs = 2 x MACs)"
-        + (f"; the aux heads add {t.aux_macs:,} in training." if t.aux_params else "."),
-        "How MACs are counted: multiply-accumulates of conv and linear layers only; bias adds,",
-        "BatchNorm, activations, pooling, LRN, concat and adds are not counted (torchvision's",
-        "convention; torch.utils.flop_counter reports 2 x MACs as FLOPs). fvcore's default total",
-        "counts conv and linear multiply-adds too, but also BatchNorm and adaptive average",
-        "pooling, so it is a little higher for a network that has them.",
-        "forward(x) returns the logits; in training mode with aux heads, a named tuple as",
-        "torchvision's: InceptionOutputs(logits, aux_logits) for one head,",
-        "GoogLeNetOutputs(logits, aux_logits2, aux_logits1) for two (the second head first).",
+        *w_.lines("header.input", c=c, h=h, w=w),
+        *w_.lines("header.output", shape=_shape(t.output_shape), classes=net.classes),
+        *params,
+        *macs,
+        *w_.lines("header.counting"),
+        *w_.lines("header.outputs"),
     ]
     rule = get_rule(net.naming)
     if net.naming != "studio":
-        doc += [
-            "",
-            *_wrap(escape(f"Module names follow {rule.upstream} (naming {net.naming!r}), so "
-                          "its state_dict keys, shapes and order are that model's and its checkpoints load by key:")),
-        ]
+        doc += ["", *(line for part in w_.lines("header.naming", upstream=rule.upstream, naming=repr(net.naming))
+                      for line in _wrap(part))]
         lines = load_lines(net)
         if lines:
             doc += [f"    {escape(line)}" for line in lines]
     if kinds:
-        doc += ["", "Block templates:"]
+        doc += ["", *w_.lines("header.templates")]
         for k in kinds:
-            doc += [f"  {escape(k)}: {escape(TEMPLATES[k].description)}"]
-    doc += [
-        "",
-        "Weights are PyTorch's default initialisation. build_model() makes the network layer by",
-        "layer with the Builder below, which puts each layer's modules at the path it is given, so",
-        "a state_dict of the model Inception Studio builds loads here with model.load_state_dict(sd).",
-        "build_model(transform_input=True) does what torchvision's GoogLeNet and Inception3 do",
-        "when their builders load weights: turn an ImageNet-normalised input into (p - 0.5) / 0.5.",
-        "Needs only torch (2.0 or later); run this file to check the parameter count and the output",
-        "shape on the meta device (nothing is allocated).",
-    ]
+            doc += [f"  {escape(k)}: {w_.template(k)}"]
+    doc += ["", *w_.lines("header.weights")]
     return ['"""' + doc[0], *doc[1:], '"""']
 
 
-def to_python(net: Network) -> str:
-    """``net`` as a standalone, deterministic PyTorch module file (validated first)."""
+def to_python(net: Network, words=None) -> str:
+    """``net`` as a standalone, deterministic PyTorch module file (validated first). ``words``
+    (``COMMENTS`` keys → text) writes its comments and docstring in another language; the
+    code is the same."""
+    w_ = Comments(words)
     a = analyze(net)
-    wr = _Writer(a)
+    wr = _Writer(a, w_)
     wr.write()
     t = a.totals
     c, h, w = net.input
     parts = [
-        *_header(net, a),
+        *_header(net, a, w_),
         "",
         runtime_source(),
         "",
         "",
         f"NAME = {literal(net.name)}",
         f"DESCRIPTION = {literal(net.description)}",
-        f"NAMING = {literal(net.naming)}  # where the modules go (Inception Studio's naming rules)",
-        f"INPUT_SHAPE = ({c}, {h}, {w})  # channels, height, width",
+        f"NAMING = {literal(net.naming)}  # {w_('const.naming')}",
+        f"INPUT_SHAPE = ({c}, {h}, {w})  # {w_('const.input')}",
         f"NUM_CLASSES = {net.classes}",
-        f"OUTPUT_SHAPE = {tuple(t.output_shape)!r}  # per image",
+        f"OUTPUT_SHAPE = {tuple(t.output_shape)!r}  # {w_('const.output')}",
         f"PARAMS = {_value(t.params)}  # sum(p.numel() for p in build_model().parameters())",
-        f"MACS = {_value(t.macs)}  # per image, conv and linear layers (see above)",
+        f"MACS = {_value(t.macs)}  # {w_('const.macs')}",
         "",
         "",
         "def build_model(transform_input: bool = False) -> Net:",
-        '    """The network with freshly initialised weights; shapes in the comments are per image."""',
+        f'    """{w_("build.doc")}"""',
         "    b = Builder(transform_input=transform_input)",
         *wr.lines,
         "    return b.net",
         "",
         "",
         'if __name__ == "__main__":',
-        '    with torch.device("meta"):  # shapes and counts only: nothing is allocated',
+        f'    with torch.device("meta"):  # {w_("main.meta")}',
         "        model = build_model().eval()",
         "        out = model(torch.empty(1, *INPUT_SHAPE))",
         '    print(f"params: {sum(p.numel() for p in model.parameters()):,} (expected {PARAMS:,})")',

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 
 from .analysis import Analysis, Node, shape_str
 
-COUNTING_RULE = (
-    "MACs = multiply-accumulates of conv and linear layers (bias, BatchNorm, activations, "
-    "pooling and concat not counted); FLOPs = 2 × MACs; bytes are fp32, batch 1"
-)
+# Prose the pages show, by key (an interface in another language translates it by key).
+PROSE: dict[str, str] = {
+    "counting_rule": (
+        "MACs = multiply-accumulates of conv and linear layers (bias, BatchNorm, activations, "
+        "pooling and concat not counted); FLOPs = 2 × MACs; bytes are fp32, batch 1"
+    ),
+}
+COUNTING_RULE = PROSE["counting_rule"]
 
 
 def mb(n_bytes: int) -> str:
@@ -101,6 +106,31 @@ CSV_COLUMNS = (
 )
 
 
+# The header row by column: the column names themselves unless a caller passes translated
+# headers (``to_csv(a, headers=…)``; the interface passes its language's). Scripts that read the
+# file by header should ask for the default.
+CSV_HEADERS: dict[str, str] = {
+    "name": "name",
+    "kind": "kind",
+    "stage": "stage",
+    "block": "block",
+    "branch": "branch",
+    "aux": "aux",
+    "kernel": "kernel",
+    "stride": "stride",
+    "input_shape": "input_shape",
+    "output_shape": "output_shape",
+    "params": "params",
+    "macs": "macs",
+    "flops": "flops",
+    "output_elements": "output_elements",
+    "output_bytes": "output_bytes",
+    "receptive_field": "receptive_field",
+    "receptive_field_in_image": "receptive_field_in_image",
+    "jump": "jump",
+}
+
+
 def csv_rows(a: Analysis) -> list[dict[str, object]]:
     out = []
     for r in a.layers:
@@ -136,22 +166,27 @@ def _cell(v: object) -> object:
     return v
 
 
-def to_csv(a: Analysis, lineterminator: str = "\n") -> str:
+def to_csv(a: Analysis, lineterminator: str = "\n", headers: Mapping[str, str] | None = None) -> str:
+    """The layer table as CSV; ``headers`` (column → header text) replaces the header row's
+    words, never the columns, their order or the cells."""
+    if headers is not None and not (isinstance(headers, Mapping) and all(isinstance(v, str) for v in headers.values())):
+        raise ValueError("headers must map column names (name, kind, …) to text")
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator=lineterminator)
-    w.writeheader()
+    words = {**CSV_HEADERS, **(headers or {})}
+    w.writerow({c: _cell(words[c]) for c in CSV_COLUMNS})
     for row in csv_rows(a):
         w.writerow({k: _cell(v) for k, v in row.items()})
     return buf.getvalue()
 
 
-def to_csv_bytes(a: Analysis, excel: bool = False) -> bytes:
+def to_csv_bytes(a: Analysis, excel: bool = False, headers: Mapping[str, str] | None = None) -> bytes:
     """The CSV as UTF-8 bytes. ``excel``: with a byte-order mark and CRLF line ends, which
     is how Excel recognises UTF-8 (without the mark it reads the file in the system's code
     page, and "×" in the shapes, or a Chinese name, comes out garbled)."""
     if excel:
-        return b"\xef\xbb\xbf" + to_csv(a, "\r\n").encode("utf-8")
-    return to_csv(a).encode("utf-8")
+        return b"\xef\xbb\xbf" + to_csv(a, "\r\n", headers).encode("utf-8")
+    return to_csv(a, headers=headers).encode("utf-8")
 
 
 def summary(a: Analysis) -> dict:

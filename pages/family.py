@@ -16,7 +16,8 @@ st.title(_("Family"))
 st.caption(_("Every preset at its published input size and width; the idea is the preset's own one-line summary."))
 
 family = studio.family_analyses()
-st.table(tables.family(list(family), readable=True).set_index("Network"))
+table = tables.family([(name, i18n.preset_description(name), a) for name, _idea, a in family], readable=True)
+st.table(table.set_index(table.columns[0]))  # the network's name
 st.plotly_chart(studio.plotly_figure(charts.family([(name, a) for name, _idea, a in family])), key="family_chart")
 
 st.header(_("Accuracy against operations"), divider="gray")
@@ -29,5 +30,5 @@ st.dataframe(accuracy.sources(entries), hide_index=True, width="stretch", key="f
 st.header(_("Stages of each network"), divider="gray")
 for tab, (name, idea, a) in zip(st.tabs([name for name, _idea, _a in family]), family):
     with tab:
-        st.caption(idea)
+        st.caption(i18n.preset_description(name))
         studio.stages_diagram(a.network, height=480, key=f"family_diagram_{name}")

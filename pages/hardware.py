@@ -4,25 +4,30 @@ beside their prediction."""
 
 import streamlit as st
 
-from ui import hardware, state, studio
+from ui import hardware, i18n, state, studio
+from ui.i18n import _
 
 studio.page()
+i18n.init()
+with st.sidebar:
+    i18n.picker()
+i18n.keep_in_link()
 cur = studio.current()
-st.title("Hardware")
-st.caption(f"What **{state.md_literal(cur.shown.title)}** costs on a real device (change the design on the Architecture page).")
+st.title(_("Hardware"))
+st.caption(_("What **{name}** costs on a real device (change the design on the Architecture page).").format(name=state.md_literal(cur.shown.title)))
 studio.invalid_notice(cur)
 
 choice = hardware.pickers()
 device = hardware.resolve(choice)
 hardware.device_caption(device)
 
-st.header("Memory", divider="gray")
+st.header(_("Memory"), divider="gray")
 hardware.memory_section(cur.net, choice, device)
 
-st.header("Roofline", divider="gray")
+st.header(_("Roofline"), divider="gray")
 hardware.roofline_section(cur.net, choice, device)
 
-st.header("Measured on this CPU", divider="gray")
-st.caption("Every layer timed with torch.profiler (eval mode, random weights), beside the roofline's prediction for this "
-           "CPU's measured peak and bandwidth: how good the model is, and where it is not.")
+st.header(_("Measured on this CPU"), divider="gray")
+st.caption(_("Every layer timed with torch.profiler (eval mode, random weights), beside the roofline's prediction for this "
+             "CPU's measured peak and bandwidth: how good the model is, and where it is not."))
 hardware.measure_section(cur.net)

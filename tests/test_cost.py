@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from googlenet import SpecError, analyze, get_preset
-from googlenet import cli, cost, devices
+from googlenet import cli, cost, devices, naming
 from googlenet.build import build
 from googlenet.codegen import to_python
 from googlenet.presets import PRESETS
@@ -122,18 +122,30 @@ def moved_by_torch(net: Network, batch: int, dtype: str) -> dict[str, int]:
     merge_events: dict[int, list] = {}
     for seg, op, nbytes in mode.seen:
         merge_events.setdefault(seg, []).append((op, nbytes))
+    # each module belongs to the layer whose path is the longest that holds it: a layer's path
+    # and what is under it, and a flat conv's BatchNorm beside it under an upstream naming
+    # (Cadene's ``inception_3a_1x1_bn``); torchvision's functional pool of ``branch_pool`` sits
+    # at ``Mixed_5b.branch_pool.pool``, inside the conv's path, and is the pool's
+    held = {p: n.key for n in a.layers if n.module for p in naming.node_parts(n)}
+
+    def owner(name: str) -> str | None:
+        best = max((p for p in held if name == p or name.startswith(p + ".")), key=len, default=None)
+        return held.get(best)
+
     for n in a.layers:
         if n.aux:
             continue
         if n.module:
-            under = [(name, i, o) for name, i, o in calls if name == n.module or name.startswith(n.module + ".")]
+            def mine(name: str, key=n.key) -> bool:
+                return owner(name) == key
+
+            under = [(name, i, o) for name, i, o in calls if mine(name)]
             done += len(under)
             i, o = under[0][1], under[-1][2]
             if o.untyped_storage()._cdata == i.untyped_storage()._cdata:
                 out[n.key] = 0
                 continue
-            weights = sum(p.nbytes for name, m in modules.items() if name == n.module or name.startswith(n.module + ".")
-                          for p in m.parameters(recurse=False))
+            weights = sum(p.nbytes for name, m in modules.items() if mine(name) for p in m.parameters(recurse=False))
             out[n.key] = i.nbytes + weights + o.nbytes
         else:  # a merge: the ops run since the last module
             events = merge_events.get(done, [])

@@ -11,6 +11,7 @@ everything is stopped by supervisord's pid and no child may outlive it."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import threading
 import time
@@ -38,6 +39,30 @@ SETTLE_S = 30.0
 WATCH_CSP = """document.addEventListener('securitypolicyviolation', (e) => {
   (window.top.__csp = window.top.__csp || []).push(`${e.violatedDirective} ${e.blockedURI} ${location.href.slice(0, 40)}`);
 });"""
+
+
+def off_the_loop(test):
+    """Runs a test in a thread of its own. The browser tests' session-wide Playwright keeps an
+    event loop running on the main thread once they have run, and neither ``asyncio.run`` nor a
+    second sync Playwright may start inside a running loop; a fresh thread has none."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        box: dict = {}
+
+        def target() -> None:
+            try:
+                test(*args, **kwargs)
+            except BaseException as err:  # noqa: BLE001 - re-raised on the test's own thread
+                box["error"] = err
+
+        t = threading.Thread(target=target, name=test.__name__)
+        t.start()
+        t.join()
+        if "error" in box:
+            raise box["error"]
+
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +114,7 @@ def test_headers_and_health_through_nginx(stack):
 
 
 @pytest.mark.browser
+@off_the_loop
 def test_the_app_works_in_a_browser_through_nginx_and_survives_its_replica_crashing(stack):
     with chromium() as browser:
         context = browser.new_context(viewport=VIEWPORT)
@@ -157,6 +183,7 @@ def test_the_app_works_in_a_browser_through_nginx_and_survives_its_replica_crash
         stack.wait_restarted(held, old)
 
 
+@off_the_loop
 def test_a_route_cookie_pins_a_session_to_one_replica(stack):
     async def replica_of(cookies: dict[str, str]) -> str:
         client = wsload.Client(stack.url)
@@ -181,6 +208,7 @@ def test_a_route_cookie_pins_a_session_to_one_replica(stack):
     assert set().union(*seen.values()) == set(stack.names), seen  # and the cookies spread over both
 
 
+@off_the_loop
 def test_a_download_is_found_whichever_replica_the_route_cookie_points_to(stack):
     """After a failover a session's websocket stays on the replica it moved to while its cookie
     points back to the first one: its downloads, kept in the memory of the replica that made
@@ -230,6 +258,7 @@ def test_a_download_is_found_whichever_replica_the_route_cookie_points_to(stack)
         assert routed_elsewhere == own, seen  # ... so nginx asked on, and found the same file
 
 
+@off_the_loop
 def test_a_class_survives_a_replica_killed_mid_run(stack, capsys):
     killed: dict = {}
 

@@ -205,6 +205,13 @@ def _(message: str) -> str:
     return gettext_in(language(), message)
 
 
+def translate(message: str) -> str:
+    """A msgid held by the core as data (e.g. ``report.PROSE[...]``), in the session's language;
+    unlike ``_`` it is not an extraction keyword: the core's tables are extracted by their own
+    extractors (``ui.i18n_extract``)."""
+    return gettext_in(language(), message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(language()).ngettext(singular, plural, n)
 
@@ -241,6 +248,8 @@ def picker(key: str = PICKER) -> str:
     """The language picker (English / 中文); returns the session's language."""
     import streamlit as st
 
+    from streamlit.errors import StreamlitDuplicateElementKey
+
     lang = language()
     if st.session_state.get(key) != lang:
         st.session_state[key] = lang  # the widget shows the session's language, however it was set
@@ -248,10 +257,13 @@ def picker(key: str = PICKER) -> str:
     def changed() -> None:
         set_language(st.session_state[key])
 
-    st.segmented_control(
-        _("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, required=True, key=key,
-        on_change=changed, help=_("The interface's language; the link keeps it once chosen."),
-    )
+    try:
+        st.segmented_control(
+            _("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, required=True, key=key,
+            on_change=changed, help=_("The interface's language; the link keeps it once chosen."),
+        )
+    except StreamlitDuplicateElementKey:
+        pass  # drawn already in this run (by the entry point's sidebar): one picker is enough
     return language()
 
 
@@ -291,3 +303,99 @@ def error_text(err: SpecError, lang: str | None = None) -> str:
 def note_text(note, lang: str | None = None) -> str:
     """An analysis ``Note`` (a code and its values) in ``lang``."""
     return message(note.code, dict(note.values), lang)
+
+
+# --- words the core writes: diagrams, CSV headers, generated code's comments ------------------------
+
+
+def diagram_words(lang: str | None = None) -> dict[str, str]:
+    """The words a diagram and its legend write (``googlenet.render.WORDS``) in ``lang``: pass
+    them as ``words=`` to ``to_dot`` / ``block_dot`` / ``legend``, so the drawing on the page and
+    its PNG / SVG / PDF export speak the interface's language. Names, numbers, shapes and
+    layer labels (``conv 3×3 /2``) stay as they are."""
+    from googlenet.render.text import WORDS
+    from googlenet.templates import TEMPLATES
+
+    lang = lang or language()
+    words = {key: gettext_in(lang, text) for key, text in WORDS.items()}
+    if lang != SOURCE:  # a block diagram's line that describes its template, for a renderer that asks
+        words.update({f"template.{kind}": gettext_in(lang, t.description) for kind, t in TEMPLATES.items()})
+    return words
+
+
+def csv_headers(lang: str | None = None) -> dict[str, str]:
+    """The layer CSV's column headers (``googlenet.report.CSV_HEADERS``) in ``lang``, for
+    ``report.to_csv(a, headers=…)``; the column names stay the default (English), which is what
+    scripts that read the file expect."""
+    from googlenet.report import CSV_HEADERS
+
+    lang = lang or language()
+    return {key: gettext_in(lang, text) for key, text in CSV_HEADERS.items()}
+
+
+def code_words(lang: str | None = None, description: str | None = None) -> dict[str, str]:
+    """The generated code's comment lines (``googlenet.codegen.COMMENTS``) in ``lang``, for
+    ``codegen.to_python(net, words=…)``: only comments and the docstring change, never the code."""
+    from googlenet.codegen import COMMENTS
+    from googlenet.templates import TEMPLATES
+
+    lang = lang or language()
+    words = {key: gettext_in(lang, text) for key, text in COMMENTS.items()}
+    if lang != SOURCE:  # the header's list of the block templates the network uses
+        words.update({f"template.{kind}": gettext_in(lang, t.description) for kind, t in TEMPLATES.items()})
+        if description:  # the network's description (a preset's is in the catalog; a user's stays as written)
+            words["description"] = gettext_in(lang, description)
+    return words
+
+
+def template_description(kind: str | None, lang: str | None = None) -> str:
+    """A block template's one-line description (``googlenet.templates``) in ``lang``."""
+    from googlenet.templates import TEMPLATES
+
+    template = TEMPLATES.get(kind) if kind else None
+    return gettext_in(lang or language(), template.description) if template else ""
+
+
+def preset_description(name: str, lang: str | None = None) -> str:
+    """A preset's one-line summary in ``lang``."""
+    from googlenet.presets import PRESETS
+
+    return gettext_in(lang or language(), PRESETS[name].description)
+
+
+def coded_text(err: Exception, lang: str | None = None) -> str:
+    """An exception that carries a ``template`` (a msgid) and its ``values`` (``jobs.Busy``,
+    ``checks.TooLargeToRun``), in ``lang``; any other exception as its own text."""
+    template, values = getattr(err, "template", None), getattr(err, "values", None)
+    if not isinstance(template, str) or not isinstance(values, Mapping):
+        return str(err)
+    lang = lang or language()
+    words = getattr(err, "value_words", {})  # values that are English words (jobs.Busy's job names)
+    values = {k: gettext_in(lang, v) if isinstance(v, str) and v in words else v for k, v in values.items()}
+    return gettext_in(lang, template).format(**values)
+
+
+def _coded(parts, lang: str) -> str:
+    """``(template, values)`` pieces (msgids from the core) joined, each in ``lang``; a value that
+    is itself pieces (a tuple) is translated the same way first."""
+    return "".join(
+        gettext_in(lang, template).format(**{k: _coded(v, lang) if isinstance(v, tuple) else v for k, v in values})
+        for template, values in parts
+    )
+
+
+def check_name(check, lang: str | None = None) -> str:
+    """A torchinfo check's name in ``lang`` (its English ``name`` when it carries no codes)."""
+    parts = dict(getattr(check, "texts", ()) or ()).get("name")
+    return _coded(parts, lang or language()) if parts else check.name
+
+
+def check_note(check, lang: str | None = None) -> str:
+    parts = dict(getattr(check, "texts", ()) or ()).get("note")
+    return _coded(parts, lang or language()) if parts else check.note
+
+
+def check_value(check, field: str, lang: str | None = None) -> str:
+    """A check's ``ours`` or ``theirs`` when it is text (``12 of 12 match``), in ``lang``."""
+    parts = dict(getattr(check, "texts", ()) or ()).get(field)
+    return _coded(parts, lang or language()) if parts else str(getattr(check, field))

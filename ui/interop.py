@@ -10,13 +10,35 @@ from functools import lru_cache
 
 import streamlit as st
 
-from googlenet import importer, onnx_export
+import pandas as pd
+
+from googlenet import codegen, importer, onnx_export
 from googlenet import limits as L
+from googlenet.checks import Check
 from googlenet.spec import Network, SpecError
 
-from . import state
+from . import i18n, state
+from .i18n import N_, _
 
-NETRON = "Open it in Netron: drop it on netron.app, or run `pip install netron` and `netron FILE`."
+NETRON = N_("Open it in Netron: drop it on netron.app, or run `pip install netron` and `netron FILE`.")
+
+
+@lru_cache(maxsize=8)
+def python_code(net: Network, lang: str) -> str:
+    """The design as a standalone PyTorch file, its comments in ``lang`` (the code is the same)."""
+    return codegen.to_python(net, words=None if lang == i18n.SOURCE else i18n.code_words(lang, net.description))
+
+
+def checks_table(checks: tuple[Check, ...]) -> pd.DataFrame:
+    """torchinfo's verdicts as a table, one row per check, indexed by the check."""
+    verdict = {True: _("agrees"), False: _("differs")}
+    rows = [{
+        _("Check"): i18n.check_name(c), _("Verdict"): verdict[c.agrees],
+        _("Ours"): f"{c.ours:,}" if isinstance(c.ours, int) else i18n.check_value(c, "ours"),
+        "torchinfo": f"{c.theirs:,}" if isinstance(c.theirs, int) else i18n.check_value(c, "theirs"),
+        _("Note"): i18n.check_note(c),
+    } for c in checks]
+    return pd.DataFrame(rows, columns=[_("Check"), _("Verdict"), _("Ours"), "torchinfo", _("Note")]).set_index(_("Check"))
 
 
 @lru_cache(maxsize=2)
@@ -31,7 +53,8 @@ def onnx_download(net: Network, file_name: str, key: str = "main_onnx_download")
     st.download_button(
         "ONNX", data=lambda: onnx_bytes(net), file_name=file_name, mime="application/octet-stream", key=key,
         on_click="ignore", icon=":material/download:", disabled=why is not None,
-        help=f"Cannot be written as ONNX: {why}" if why else f"The network as an ONNX graph (random weights). {NETRON}",
+        help=_("Cannot be written as ONNX: {why}").format(why=why) if why else
+        _("The network as an ONNX graph (random weights). {netron}").format(netron=_(NETRON)),
     )
 
 
@@ -42,13 +65,13 @@ def code_import(key: str = "main_code") -> Network | None:
     _show(st.session_state.pop(f"{key}_messages", []))  # what the last read said (the page reran since)
     with st.form(key=f"{key}_form"):
         text = st.text_area(
-            "PyTorch code", key=f"{key}_text", height=200,
+            _("PyTorch code"), key=f"{key}_text", height=200,
             placeholder="class Inception(nn.Module): …\nb1 = nn.Sequential(…)\nnet = nn.Sequential(b1, b2, b3, b4, b5, nn.Linear(1024, 10))",
-            help="The lecture's way (an Inception class and nn.Sequential stages of nn.Conv2d, nn.ReLU, nn.MaxPool2d, …) "
-            "or a file saved from the Code page. It is read, never run.",
+            help=_("The lecture's way (an Inception class and nn.Sequential stages of nn.Conv2d, nn.ReLU, nn.MaxPool2d, …) "
+                   "or a file saved from the Code page. It is read, never run."),
         )
-        upload = st.file_uploader("… or a .py file", type=["py"], key=f"{key}_file")
-        submitted = st.form_submit_button("Read the code", icon=":material/input:")
+        upload = st.file_uploader(_("… or a .py file"), type=["py"], key=f"{key}_file")
+        submitted = st.form_submit_button(_("Read the code"), icon=":material/input:")
     if not submitted:
         return None
     messages: list[tuple[str, str]] = []
@@ -69,22 +92,25 @@ def _read(text: str, upload, messages: list[tuple[str, str]]) -> Network | None:
     if upload is not None:
         data = upload.getvalue()
         if len(data) > L.MAX_CONFIG_BYTES:
-            messages.append(("error", f"{state.md_literal(upload.name)}: the file is larger than {L.MAX_CONFIG_BYTES:,} bytes"))
+            messages.append(("error", _("{file}: the file is larger than {limit} bytes").format(
+                file=state.md_literal(upload.name), limit=f"{L.MAX_CONFIG_BYTES:,}")))
             return None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as err:
-            messages.append(("error", f"{state.md_literal(upload.name)} is not UTF-8 text (byte {err.start})"))
+            messages.append(("error", _("{file} is not UTF-8 text (byte {byte})").format(file=state.md_literal(upload.name), byte=err.start)))
             return None
     if not text.strip():
-        messages.append(("error", "Paste some code or choose a file first."))
+        messages.append(("error", _("Paste some code or choose a file first.")))
         return None
     try:
         got = importer.read_code(text)
     except SpecError as err:
-        messages.append(("error", f"Could not read the code: **{state.md_literal(err.field or 'code')}** — {state.md_literal(err.detail, 500)}"))
+        messages.append(("error", _("Could not read the code: **{field}** — {detail}").format(
+            field=state.md_literal(err.field or "code"), detail=state.md_literal(i18n.error_detail(err), 500))))
         return None
     messages.extend(("info", state.md_literal(note, 300)) for note in got.notes)
-    what = "a file from Inception Studio" if got.kind == "generated" else "code written the lecture's way"
-    messages.append(("info", f"Read {what}: **{state.md_literal(got.network.name)}**, {len(got.network.blocks())} blocks."))
+    what = _("a file from Inception Studio") if got.kind == "generated" else _("code written the lecture's way")
+    messages.append(("info", _("Read {what}: **{name}**, {n} blocks.").format(
+        what=what, name=state.md_literal(got.network.name), n=len(got.network.blocks()))))
     return got.network

@@ -33,15 +33,26 @@ class Waiting:
     waited_s: float
 
 
+def N_(message: str) -> str:
+    return message  # marks a msgid for the catalog (``ui.i18n`` translates it where shown)
+
+
+# What the queue's jobs are called in its messages (the ``what`` and ``running`` values).
+JOB_WORDS = {"measurement": N_("measurement")}
+
+
 class Busy(RuntimeError):
-    """The wait for a turn passed its bound; nothing was started."""
+    """The wait for a turn passed its bound; nothing was started. ``template`` and ``values``
+    let an interface say it in its own language (``ui.i18n.coded_text``)."""
+
+    value_words = JOB_WORDS
+    template = N_("the server was busy with another {running} for {wait_s} s (your {what} was at position "
+                  "{position} in the queue), so it was not started; try again in a minute")
 
     def __init__(self, what: str, waiting: Waiting, wait_s: float):
         self.waiting = waiting
-        super().__init__(
-            f"the server was busy with another {waiting.running} for {wait_s:g} s (your {what} was at position "
-            f"{waiting.position} in the queue), so it was not started; try again in a minute"
-        )
+        self.values = {"running": waiting.running, "wait_s": f"{wait_s:g}", "what": what, "position": waiting.position}
+        super().__init__(self.template.format(**self.values))
 
 
 class Queue:
