@@ -39,9 +39,9 @@ from googlenet.spec import Network, SpecError
 
 DEFAULT_PRESET = "d2l"
 # the view's parameters: the shareable view of the Architecture page (what is selected, the
-# diagram's level, colour and opened block, the units); they replace the browser's history
-# entry when they change, where a design change adds one
-VIEW = ("select", "level", "color", "open", "units")
+# diagram's level, colour and opened block); they replace the browser's history entry when
+# they change, where a design change adds one. The units are the reader's own (session only).
+VIEW = ("select", "level", "color", "open")
 RESERVED = ("preset", "config", "edit", "input", "classes", "aux", "width", "lang", *VIEW)
 MAX_VALUE_LENGTH = 200  # a knob's value in the link; the embedded config has its own bound
 MAX_CONFIG_PARAM = 400_000  # characters of the base64 config parameter

@@ -191,14 +191,14 @@ def follow_link() -> None:
 
 
 # the view's link parameters and the session keys of the widgets that show them
-VIEW_PARAMS = {"select": "main_selected", "level": "main_level", "color": "main_color", "open": "main_expand", "units": "main_units"}
-VIEW_DEFAULTS = {"main_level": "blocks", "main_color": "kind", "main_expand": NO_EXPAND_, "main_units": "auto", "main_selected": None}
+VIEW_PARAMS = {"select": "main_selected", "level": "main_level", "color": "main_color", "open": "main_expand"}
+VIEW_DEFAULTS = {"main_level": "blocks", "main_color": "kind", "main_expand": NO_EXPAND_, "main_selected": None}
 
 
 def view_from_link(q: dict[str, str]) -> dict:
     """The view a link names (its widgets' session values); a value that is no option is left
     out (the opened block and the selection are checked against the network where shown)."""
-    allowed = {"level": LEVELS, "color": COLORS, "units": tables.UNITS}
+    allowed = {"level": LEVELS, "color": COLORS}
     out = {}
     for param, key in VIEW_PARAMS.items():
         v = q.get(param)
@@ -476,7 +476,8 @@ def preset_picker() -> None:
         help=_("The network to start from; every knob below is a change to it."),
     )
     origin = d.origin()
-    st.caption(state.md_literal(origin.description or (PRESETS[d.preset].description if d.base is None else ""), 600))
+    described = i18n.preset_description(d.preset) if d.base is None else origin.description  # an upload's own words stay
+    st.caption(state.md_literal(described or "", 600))
     st.button(
         _("Reset to preset"),
         key="main_reset",
