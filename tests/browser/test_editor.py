@@ -269,6 +269,10 @@ def test_screenshots_of_the_inspector_in_both_languages(new_app):
         app.page.goto(app.base_url + f"/?preset=d2l&select=inception3a&lang={lang}")
         app.wait_ready("Inception Studio", diagram=True)
         expect(app.page.locator(".st-key-main_inspector_numbers")).to_contain_text("256×12×12")
+        # every widget drawn (their code arrives in chunks after the first paint)
+        for key in (C1, "main_k_height", "main_units", "main_k_count_b4", "main_select"):
+            expect(app.page.locator(f".st-key-{key}").first).to_be_visible()
+            app.page.locator(f".st-key-{key} input, .st-key-{key} button").first.wait_for()
         path = SCREENSHOTS / f"editor-inspector-{lang}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         app.page.locator(".st-key-main_inspector_numbers").scroll_into_view_if_needed()
