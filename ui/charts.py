@@ -34,8 +34,21 @@ def _text(name: str) -> str:
     return name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _si_axes(layout: dict) -> dict:
+    """Every axis with SI exponents (G for 10⁹, as the cards and tables write it; plotly's
+    default writes B)."""
+    for k, v in layout.items():
+        if (k.startswith("xaxis") or k.startswith("yaxis")) and isinstance(v, dict):
+            v.setdefault("exponentformat", "SI")
+    for k in ("xaxis", "yaxis"):
+        layout.setdefault(k, {"exponentformat": "SI"})
+    return layout
+
+
 def _figure(data: list[dict], title: str, height: int = HEIGHT, barmode: str = "group", **layout: Any) -> Figure:
-    """A figure with the title, size, margins and legend (above the plot, on the right) every chart shares."""
+    """A figure with the title, size, margins and legend (above the plot, on the right) every
+    chart shares; numbers on its axes in SI units."""
+    layout = _si_axes(layout)
     return {
         "data": data,
         "layout": {

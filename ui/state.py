@@ -11,6 +11,8 @@ The link (``to_query`` / ``from_query``) holds the preset and every knob that di
      &inception3a.c1=80         one width field of one block (several numbers: 96,128)
      &block35_1.scale=0.2       residual scale of one block
      &config=<base64url(zlib(JSON))>   only for an uploaded network that is no preset variant
+     &edit=<base64url(zlib(JSON))>     a structurally edited network (the knobs are turned on it;
+                                       ``preset``/``config`` stay the reference for the deltas)
 
 A parameter that cannot be read is dropped with a message that names it; an unknown preset
 falls back to ``d2l``. Nothing is ever evaluated: numbers are matched by regular
@@ -36,7 +38,11 @@ from googlenet.presets import PRESETS, get_preset
 from googlenet.spec import Network, SpecError
 
 DEFAULT_PRESET = "d2l"
-RESERVED = ("preset", "config", "input", "classes", "aux", "width")
+# the view's parameters: the shareable view of the Architecture page (what is selected, the
+# diagram's level, colour and opened block); they replace the browser's history entry when
+# they change, where a design change adds one. The units are the reader's own (session only).
+VIEW = ("select", "level", "color", "open")
+RESERVED = ("preset", "config", "edit", "input", "classes", "aux", "width", "lang", *VIEW)
 MAX_VALUE_LENGTH = 200  # a knob's value in the link; the embedded config has its own bound
 MAX_CONFIG_PARAM = 400_000  # characters of the base64 config parameter
 MAX_LINK_CONFIG = 16_000  # longer embedded configs are left out of the link (see ``to_query``)
@@ -72,18 +78,25 @@ def preset_network(name: str) -> Network:
 
 @dataclass(frozen=True)
 class Design:
-    """A preset, or an uploaded ``base`` network, and the knobs turned on it."""
+    """A preset, or an uploaded ``base`` network, and the knobs turned on it; after a structural
+    edit, the knobs are turned on the ``edited`` network, and the preset (or upload) stays the
+    reference that deltas and "reset" go back to."""
 
     tweaks: knobs.Tweaks = field(default_factory=knobs.Tweaks)
     base: Network | None = None
+    edited: Network | None = None
 
     @property
     def preset(self) -> str:
         return self.tweaks.preset
 
     def origin(self) -> Network:
-        """The unmodified network the knobs are turned on."""
+        """The unmodified network the design started from: the reference for deltas."""
         return self.base if self.base is not None else preset_network(self.tweaks.preset)
+
+    def start(self) -> Network:
+        """The network the knobs are turned on: the structurally edited one, else the origin."""
+        return self.edited if self.edited is not None else self.origin()
 
     def network(self) -> Network:
         """The designed network; raises ``SpecError`` naming the knob that cannot apply."""
@@ -91,7 +104,7 @@ class Design:
 
     @property
     def modified(self) -> bool:
-        return self.tweaks != knobs.Tweaks(self.tweaks.preset)
+        return self.edited is not None or self.tweaks != knobs.Tweaks(self.tweaks.preset)
 
     @property
     def title(self) -> str:
@@ -102,7 +115,7 @@ class Design:
 
 @lru_cache(maxsize=128)
 def _network(design: Design) -> Network:
-    return apply(design.tweaks, design.origin())
+    return apply(design.tweaks, design.start())
 
 
 def apply(t: knobs.Tweaks, origin: Network) -> Network:
@@ -128,7 +141,7 @@ def apply(t: knobs.Tweaks, origin: Network) -> Network:
 def canonical(d: Design) -> Design:
     """The same design with every knob that equals the origin's value dropped, the rest in
     network order (counts by stage, widths by block then field)."""
-    t, origin = d.tweaks, d.origin()
+    t, origin = d.tweaks, d.start()
     stage_order = {s.name: i for i, s in enumerate(origin.stages)}
     counts: dict[str, int] = {}
     for stage_name, n in t.counts:
@@ -174,7 +187,7 @@ def canonical(d: Design) -> Design:
         widths=tuple(kept_widths),
         scales=kept_scales,
     )
-    return Design(tweaks, d.base)
+    return Design(tweaks, d.base, d.edited)
 
 
 # --- setters: each returns a canonical design ------------------------------------------------
@@ -191,32 +204,53 @@ def reset(d: Design) -> Design:
 
 
 def with_input(d: Design, shape: tuple[int, int, int]) -> Design:
-    return canonical(Design(replace(d.tweaks, input=tuple(int(v) for v in shape)), d.base))
+    return canonical(Design(replace(d.tweaks, input=tuple(int(v) for v in shape)), d.base, d.edited))
 
 
 def with_classes(d: Design, classes: int) -> Design:
-    return canonical(Design(replace(d.tweaks, classes=int(classes)), d.base))
+    return canonical(Design(replace(d.tweaks, classes=int(classes)), d.base, d.edited))
 
 
 def with_aux(d: Design, on: bool) -> Design:
-    return canonical(Design(replace(d.tweaks, aux=bool(on)), d.base))
+    return canonical(Design(replace(d.tweaks, aux=bool(on)), d.base, d.edited))
 
 
 def with_width_multiplier(d: Design, width: float) -> Design:
-    return canonical(Design(replace(d.tweaks, width=float(width)), d.base))
+    return canonical(Design(replace(d.tweaks, width=float(width)), d.base, d.edited))
 
 
 def with_count(d: Design, stage: str, count: int) -> Design:
-    return canonical(Design(replace(d.tweaks, counts=(*d.tweaks.counts, (stage, int(count)))), d.base))
+    return canonical(Design(replace(d.tweaks, counts=(*d.tweaks.counts, (stage, int(count)))), d.base, d.edited))
 
 
 def with_block_width(d: Design, block: str, name: str, value: Sequence[int]) -> Design:
     value = tuple(int(v) for v in value)
-    return canonical(Design(replace(d.tweaks, widths=(*d.tweaks.widths, (block, name, value))), d.base))
+    return canonical(Design(replace(d.tweaks, widths=(*d.tweaks.widths, (block, name, value))), d.base, d.edited))
 
 
 def with_scale(d: Design, block: str, scale: float) -> Design:
-    return canonical(Design(replace(d.tweaks, scales=(*d.tweaks.scales, (block, float(scale)))), d.base))
+    return canonical(Design(replace(d.tweaks, scales=(*d.tweaks.scales, (block, float(scale)))), d.base, d.edited))
+
+
+def with_structure(d: Design, change) -> Design:
+    """The design after a structural edit ``change(network) → network`` (``googlenet.edit``,
+    ``googlenet.rewrites``): the knobs are folded into the edited network. A result that knobs
+    alone can make from the preset is kept as knobs (a short link); the preset stays the
+    reference either way. Raises ``SpecError`` when the edited network is not valid."""
+    from googlenet import analyze
+
+    now = d.network()
+    new = change(now)
+    if new == now:
+        return d
+    analyze(new)  # refuse an edit that makes no network, naming the field
+    if d.base is None:
+        t = diff(d.origin(), new, d.preset)
+        if t is not None:
+            return Design(t)
+    elif new == d.base:
+        return reset(d)
+    return Design(knobs.Tweaks(d.preset), d.base, new)
 
 
 def from_network(net: Network) -> Design:
@@ -314,6 +348,10 @@ def to_query(d: Design) -> dict[str, str]:
         packed = pack_config(d.base)
         if len(packed) <= MAX_LINK_CONFIG:
             q["config"] = packed
+    if d.edited is not None:
+        packed = pack_config(d.edited)
+        if len(packed) <= MAX_LINK_CONFIG:
+            q["edit"] = packed
     if t.input is not None:
         q["input"] = "x".join(str(v) for v in t.input)
     if t.classes is not None:
@@ -333,7 +371,7 @@ def to_query(d: Design) -> dict[str, str]:
 
 def link_fits(d: Design) -> bool:
     """Whether the link holds the whole design (an uploaded network may be too large)."""
-    return d.base is None or len(pack_config(d.base)) <= MAX_LINK_CONFIG
+    return all(n is None or len(pack_config(n)) <= MAX_LINK_CONFIG for n in (d.base, d.edited))
 
 
 @dataclass(frozen=True)
@@ -404,8 +442,14 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
         except SpecError as err:
             problems.append(f"The link's **config** parameter was ignored: {md_literal(err, 300)}; showing {md_literal(preset)} without the link's other settings.")
             return Decoded(Design(knobs.Tweaks(preset)), tuple(problems))
-    d = Design(knobs.Tweaks(preset), base)
-    origin = d.origin()
+    edited = None
+    if "edit" in q:
+        try:
+            edited = unpack_config(q["edit"])
+        except SpecError as err:
+            problems.append(f"The link's **edit** parameter was ignored: {md_literal(err, 300)}; showing the design without its structural edits.")
+    d = Design(knobs.Tweaks(preset), base, edited)
+    origin = d.start()
     t = d.tweaks
     for key in q:
         if key not in RESERVED and len(q[key]) > MAX_VALUE_LENGTH:
@@ -472,7 +516,7 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
             drop(key, str(err))
             continue
         t = replace(t, widths=(*t.widths, (block, name, value)))
-    d = canonical(Design(t, base))
+    d = canonical(Design(t, base, edited))
     try:
         d.network()
     except SpecError as err:  # pragma: no cover - each knob was tried above
@@ -509,3 +553,93 @@ def file_name(d: Design, what: str, level: str = "blocks") -> str:
     if what == "py":
         return f"{s.replace('-', '_')}_model.py"
     raise ValueError(f"unknown export {what!r}")
+
+
+# --- what changed ---------------------------------------------------------------------------
+
+
+def _shape(v) -> str:
+    return "×".join(str(x) for x in v)
+
+
+def _fields(a, b) -> list[str]:
+    """``kernel 5×5 → 3×3`` for every field that differs between two layers of one type."""
+    from dataclasses import fields
+
+    out = []
+    for f in fields(a):
+        va, vb = getattr(a, f.name), getattr(b, f.name)
+        if va != vb and f.name != "name":
+            show = (lambda v: _shape(v) if isinstance(v, tuple) else str(v))
+            out.append(f"{f.name} {show(va)} → {show(vb)}")
+    return out
+
+
+def _branch_changes(name: str, a, b) -> list[str]:
+    out = []
+    na, nb = [x.name for x in a.branches], [x.name for x in b.branches]
+    out += [f"{name}: + branch {n}" for n in nb if n not in na]
+    out += [f"{name}: − branch {n}" for n in na if n not in nb]
+    common = [n for n in na if n in nb]
+    if common != [n for n in nb if n in na]:
+        out.append(f"{name}: branches reordered")
+    ba, bb = {x.name: x for x in a.branches}, {x.name: x for x in b.branches}
+    for n in common:
+        if ba[n] != bb[n]:
+            la, lb = {x.name: x for x in ba[n].layers}, {x.name: x for x in bb[n].layers}
+            if list(la) != list(lb) or ba[n].split != bb[n].split:
+                out.append(f"{name}.{n}: layers {' → '.join(la) or 'identity'} ⇒ {' → '.join(lb) or 'identity'}")
+            else:
+                out += [f"{name}.{n}.{k}: {c}" for k in la if la[k] != lb[k] for c in _fields(la[k], lb[k])]
+    for attr in ("merge", "scale", "act"):
+        if getattr(a, attr) != getattr(b, attr):
+            out.append(f"{name}: {attr} {getattr(a, attr)} → {getattr(b, attr)}")
+    if a.project != b.project:
+        out.append(f"{name}: projection {'added' if a.project is None else 'removed' if b.project is None else 'changed'}")
+    return out
+
+
+def changes(before: Network, after: Network) -> list[str]:
+    """What differs between two networks, one line per change, in network order: the input,
+    classes, width, aux heads, blocks and layers added or removed, a block's widths or its
+    structure (branches, layers, merge), a stem or head layer's fields."""
+    from googlenet.spec import Block
+
+    out = []
+    for attr, show in (("input", _shape), ("classes", str), ("width", str), ("aux_enabled", lambda v: "on" if v else "off")):
+        va, vb = getattr(before, attr), getattr(after, attr)
+        if va != vb:
+            out.append(f"{'aux heads' if attr == 'aux_enabled' else attr} {show(va)} → {show(vb)}")
+
+    def items(net: Network) -> dict:
+        d = {it.name: it for s in net.stages for it in s.items}
+        d.update({f"head.{x.name}": x for x in net.head})
+        return d
+
+    ia, ib = items(before), items(after)
+    for name in ib:
+        if name not in ia:
+            out.append(f"+ {name}")
+    for name in ia:
+        if name not in ib:
+            out.append(f"− {name}")
+    for name, a in ia.items():
+        b = ib.get(name)
+        if b is None or a == b:
+            continue
+        if isinstance(a, Block) and isinstance(b, Block):
+            wa, wb = dict(a.widths), dict(b.widths)
+            same_kind = a.kind == b.kind and list(wa) == list(wb)
+            from googlenet.templates import matches
+
+            if same_kind and matches(a, before.style) and matches(b, after.style):
+                out += [f"{name}.{f} {','.join(map(str, wa[f]))} → {','.join(map(str, wb[f]))}" for f in wa if wa[f] != wb[f]]
+                if a.scale != b.scale:
+                    out.append(f"{name}.scale {a.scale:g} → {b.scale:g}")
+            else:
+                out += _branch_changes(name, a, b) or [f"{name}: changed"]
+        elif type(a) is type(b):
+            out += [f"{name}: {c}" for c in _fields(a, b)]
+        else:
+            out.append(f"{name}: {a.type} → {b.type}")
+    return out

@@ -10,7 +10,13 @@ Session state (set once per session by ``init``, from the link):
 * ``last_valid`` — the last design whose analysis succeeded: what the pages show while
   ``design`` is invalid;
 * ``link_problems`` — messages about link parameters that were dropped;
-* ``compare`` — the two designs of the Compare page.
+* ``compare`` — the two designs of the Compare page;
+* ``history`` — the ``ui.history.History`` of designs (undo, redo, the browser's Back);
+* ``link_written`` — the design part of the link this session last wrote (a different one
+  arriving means the browser went Back or Forward);
+* ``main_selected`` — the selected node's analysis key (``inception3a``, ``.b3``, ``conv1``);
+* ``view`` — the Architecture page's view (level, colour, opened block, table columns),
+  kept across page visits.
 
 Widget keys are prefixed by page (``main_``, ``block_``, ``compare_``, ``code_``); the design
 knobs are ``main_k_…`` so that they can be re-seeded from the design in one sweep.
@@ -39,8 +45,10 @@ from googlenet.presets import PRESETS, preset_names
 from googlenet.render import COLORS, LEVELS, GraphvizMissing, RenderError, block_dot, expandable, legend, render, to_dot
 from googlenet.spec import Block, InputTooSmall, Network, SpecError
 
-from . import charts, figures, jobs, state, tables
+from . import charts, figures, i18n, jobs, state, tables
 from . import diagram as diagram_view
+from . import format as fmt
+from .history import History
 from .i18n import N_, _
 from .state import Design
 
@@ -136,18 +144,121 @@ def theme() -> str:
     return "dark" if kind == "dark" else "light"
 
 
+NO_EXPAND_ = "(none)"  # the "Open one stage or block" box's nothing
+
+
 # --- shared state -----------------------------------------------------------------------------
 
 
 def init() -> None:
-    """Set the shared state once per session (from the link), then keep the link in step."""
+    """Set the shared state once per session (from the link), follow the browser's Back and
+    Forward, then keep the link in step."""
+    i18n.init(st.query_params.to_dict())
     if "design" not in st.session_state:
         decoded = state.from_query(st.query_params.to_dict())
         st.session_state.setdefault("design", decoded.design)
         st.session_state.setdefault("link_problems", list(decoded.problems))
     st.session_state.setdefault("last_valid", state.reset(st.session_state.design))
     st.session_state.setdefault("compare", {"a": None, "b": state.from_preset("googlenet")})
+    st.session_state.setdefault("history", History())
+    if "view" not in st.session_state:
+        st.session_state.view = view_from_link(st.query_params.to_dict())
+    follow_link()
     write_link()
+
+
+def design_params(q: dict[str, str]) -> dict[str, str]:
+    """The design's part of a link: without the language and the view parameters."""
+    return {k: v for k, v in q.items() if k not in state.VIEW and k != i18n.PARAM}
+
+
+def follow_link() -> None:
+    """When the link names another design than the one this session wrote last, the browser
+    went Back or Forward (it reruns the page with that link): show that design, as an undo
+    or redo when it is one step away. A link without a design (a page switch clears it) changes
+    nothing."""
+    ss = st.session_state
+    written = ss.get("link_written")
+    q = design_params(st.query_params.to_dict())
+    if written is None or not q or q == written:
+        return
+    decoded = state.from_query(q)
+    if decoded.design == ss.design:
+        return
+    ss.history = ss.history.follow(ss.design, decoded.design)
+    ss.design = decoded.design
+    ss.link_problems = list(decoded.problems)
+    forget(KNOB)
+
+
+# the view's link parameters and the session keys of the widgets that show them
+VIEW_PARAMS = {"select": "main_selected", "level": "main_level", "color": "main_color", "open": "main_expand"}
+VIEW_DEFAULTS = {"main_level": "blocks", "main_color": "kind", "main_expand": NO_EXPAND_, "main_selected": None}
+
+
+def view_from_link(q: dict[str, str]) -> dict:
+    """The view a link names (its widgets' session values); a value that is no option is left
+    out (the opened block and the selection are checked against the network where shown)."""
+    allowed = {"level": LEVELS, "color": COLORS}
+    out = {}
+    for param, key in VIEW_PARAMS.items():
+        v = q.get(param)
+        if v and len(v) <= 200 and (param not in allowed or v in allowed[param]):
+            out[key] = v
+    return out
+
+
+def view_params() -> dict[str, str]:
+    """The current view as link parameters, those that differ from the defaults."""
+    ss = st.session_state
+    saved = ss.get("view", {})
+    out = {}
+    for param, key in VIEW_PARAMS.items():
+        v = ss.get(key, saved.get(key))
+        if key == "main_expand" and v == _(NO_EXPAND_):  # nothing opened, in the page's language
+            continue
+        if v is not None and v != VIEW_DEFAULTS[key]:
+            out[param] = str(v)
+    return out
+
+
+def replace_view_link() -> None:
+    """The view into the address bar without a history entry: the browser's ``replaceState``
+    (Streamlit pushes an entry whenever a script changes the query parameters)."""
+    want = {k: view_params().get(k) for k in state.VIEW}
+    script = (
+        "<script>(function(){try{const w=window.parent,h=w.history,u=new URL(w.location.href),want="
+        + json.dumps(want, sort_keys=True)
+        + ";for(const[k,v]of Object.entries(want)){if(v===null)u.searchParams.delete(k);else u.searchParams.set(k,v);}"
+        "if(u.href!==w.location.href)h.replaceState(h.state,'',u.href);}catch(e){}})();</script>"
+    )
+    with st.container(key="main_view_link", height=1, border=False):
+        st.iframe(script, height=1)
+
+
+def write_link() -> None:
+    """The design (and the chosen language) into the address bar in one change, so that the
+    browser adds one history entry per design change, with the view as it is then; a change of
+    the view alone is written by ``replace_view_link``, which adds no entry."""
+    ss = st.session_state
+    design = {**state.to_query(ss.design), **i18n.link_params()}
+    ss.link_written = design_params(design)
+    current = st.query_params.to_dict()
+    if design_params(current) == ss.link_written and current.get(i18n.PARAM) == design.get(i18n.PARAM):
+        return
+    want = {**design, **view_params()}
+    stale = [k for k in current if k not in want]
+    try:
+        from streamlit.runtime.state.session_state_proxy import get_session_state
+
+        with get_session_state().query_params() as qp:
+            for k in stale:
+                qp.discard_param_no_forward_msg(k)
+            qp.update(want)  # one message: one history entry
+    except (ImportError, AttributeError):  # another Streamlit: deletions, then one update
+        for k in stale:
+            del st.query_params[k]
+        st.query_params.update(want)
 
 
 def page() -> None:
@@ -171,18 +282,55 @@ def page() -> None:
     init()
 
 
-def write_link() -> None:
-    q = state.to_query(st.session_state.design)
-    if st.query_params.to_dict() != q:
-        st.query_params.from_dict(q)
-
-
 def set_design(d: Design, reseed: bool = False) -> None:
-    """Replace the design (from a callback); ``reseed`` re-reads every knob widget from it."""
-    st.session_state.design = d
-    st.session_state.link_problems = []
+    """Replace the design (from a callback), one step of the history; ``reseed`` re-reads every
+    knob widget from it."""
+    ss = st.session_state
+    ss.history = ss.get("history", History()).record(ss.design, d)
+    ss.design = d
+    ss.link_problems = []
     if reseed:
         forget(KNOB)
+
+
+def undo() -> None:
+    ss = st.session_state
+    ss.history, ss.design = ss.history.undo(ss.design)
+    ss.link_problems = []
+    forget(KNOB)
+
+
+def redo() -> None:
+    ss = st.session_state
+    ss.history, ss.design = ss.history.redo(ss.design)
+    ss.link_problems = []
+    forget(KNOB)
+
+
+def history_buttons(key: str = "main") -> None:
+    """Undo and redo, each with what it would change in its tooltip."""
+    ss = st.session_state
+    h = ss.get("history", History())
+    cols = st.columns([1, 1, 3], vertical_alignment="center")
+
+    def what(target: Design | None) -> str:
+        if target is None:
+            return _("Nothing to step to")
+        try:
+            lines = state.changes(ss.design.network(), target.network())
+        except SpecError:
+            lines = []
+        return "; ".join(lines[:6]) or _("the same network")
+
+    cols[0].button(
+        _("Undo"), key=f"{key}_undo", icon=":material/undo:", on_click=undo, disabled=not h.can_undo, width="stretch",
+        help=what(h.past[-1] if h.past else None),
+    )
+    cols[1].button(
+        _("Redo"), key=f"{key}_redo", icon=":material/redo:", on_click=redo, disabled=not h.can_redo, width="stretch",
+        help=what(h.future[-1] if h.future else None),
+    )
+    cols[2].caption(_("{n} steps to undo, {m} to redo; the browser's Back and Forward step through them too.").format(n=len(h.past), m=len(h.future)))
 
 
 def forget(prefix: str) -> None:
@@ -255,7 +403,7 @@ def knob_net(d: Design) -> Network:
     try:
         return d.network()
     except SpecError:
-        return d.origin()
+        return d.start()
 
 
 # --- messages ---------------------------------------------------------------------------------
@@ -272,12 +420,16 @@ def error_box(cur: Current, key: str = "main") -> None:
         return
     err = cur.error
     shown = cur.shown.title
-    st.error(f"**{state.md_literal(err.field or 'network')}** — {state.md_literal(err.detail, 500)}\n\nShowing the last valid network ({state.md_literal(shown)}) until this is fixed.", icon=":material/error:")
+    st.error(
+        "**" + state.md_literal(err.field or _("network")) + "** — " + state.md_literal(i18n.error_detail(err), 500) + "\n\n"
+        + _("Showing the last valid network ({title}) until this is fixed.").format(title=state.md_literal(shown)),
+        icon=":material/error:",
+    )
     if isinstance(err, InputTooSmall) and err.min_size is not None:
         h, w = err.min_size
         c = knob_net(cur.design).input[0]
         st.button(
-            f"Use the smallest input, {c}×{h}×{w}",
+            _("Use the smallest input, {shape}").format(shape=f"{c}×{h}×{w}"),
             key=f"{key}_fix_input",
             on_click=lambda: set_design(state.with_input(st.session_state.design, (c, h, w)), reseed=True),
         )
@@ -302,7 +454,7 @@ def _on(key: str, change):
         try:
             set_design(change(st.session_state.design, st.session_state[key]))
         except SpecError as err:
-            st.session_state.main_knob_error = str(err)
+            st.session_state.main_knob_error = i18n.error_text(err)
 
     return callback
 
@@ -318,18 +470,19 @@ def preset_picker() -> None:
     d = st.session_state.design
     options = ([UPLOADED] if d.base is not None else []) + preset_names()
     st.selectbox(
-        "Preset",
+        _("Preset"),
         options,
         **option(KNOB + "preset", options, UPLOADED if d.base is not None else d.preset),
         key=KNOB + "preset",
-        format_func=lambda o: f"{d.base.name} (uploaded)" if o == UPLOADED and d.base is not None else o,
+        format_func={o: _("{name} (uploaded)").format(name=d.base.name) if o == UPLOADED and d.base is not None else o for o in options}.__getitem__,
         on_change=_pick_preset,
-        help="The network to start from; every knob below is a change to it.",
+        help=_("The network to start from; every knob below is a change to it."),
     )
     origin = d.origin()
-    st.caption(state.md_literal(origin.description or (PRESETS[d.preset].description if d.base is None else ""), 600))
+    described = i18n.preset_description(d.preset) if d.base is None else origin.description  # an upload's own words stay
+    st.caption(state.md_literal(described or "", 600))
     st.button(
-        "Reset to preset",
+        _("Reset to preset"),
         key="main_reset",
         on_click=lambda: set_design(state.reset(st.session_state.design), reseed=True),
         disabled=not d.modified,
@@ -337,38 +490,89 @@ def preset_picker() -> None:
     )
 
 
+def seed(key: str, value) -> dict:
+    """``value=`` for a widget that must show ``value``, the model's: as ``knob`` does (the
+    widget carries the value, so code that reaches the browser late shows it), except that a
+    widget holding another value (a refused entry) is put back through session state."""
+    ss = st.session_state
+    if ss.get(key) != value:
+        ss[key] = value
+        return {}
+    return {"value": value}
+
+
+MESSAGE = "__message"  # suffix of the session key holding a field's message for one run
+
+
+def typed(
+    label: str, key: str, value: int, lo: int, hi: int, field: str, change: Callable[[Design, int], Design],
+    step: int = 1, help: str | None = None, where=None,
+) -> None:
+    """A whole-number field one can type, that always shows the value the model uses.
+
+    No browser-side bounds (those only draw a red border): a value out of ``lo``–``hi`` or one
+    the core refuses leaves the design as it was, shows a message under the field naming the
+    allowed range (a ``SpecError`` in the session's language), and the field is put back to
+    the model's value."""
+    where = where or st
+    ss = st.session_state
+    shown = seed(key, value)
+
+    def changed() -> None:
+        v = ss.get(key)
+        if v is None or not lo <= v <= hi:
+            ss[key + MESSAGE] = i18n.error_text(SpecError(field, "int.range", lo=f"{lo:,}", hi=f"{hi:,}", value="" if v is None else f"{v:,}"))
+            return
+        try:
+            set_design(change(ss.design, int(v)))
+        except SpecError as err:
+            ss[key + MESSAGE] = i18n.error_text(err)
+
+    where.number_input(label, step=step, key=key, on_change=changed, help=help, **shown)
+    message = ss.pop(key + MESSAGE, None)
+    if message:
+        with where.container(key=f"msg_{key}"):
+            st.error(state.md_literal(message, 500), icon=":material/error:")
+
+
 def input_knobs() -> None:
     d = st.session_state.design
     net = knob_net(d)
-    c, h, w = net.input
+    start = d.start()
+    c, h, w = d.tweaks.input or start.input  # as typed: a too small input is explained above
+    classes = d.tweaks.classes or start.classes
 
-    def shape(d: Design, _value) -> Design:
-        ss = st.session_state
-        return state.with_input(d, (ss[KNOB + "channels"], ss[KNOB + "height"], ss[KNOB + "width"]))
+    def shape(i: int):
+        def change(d: Design, v: int) -> Design:
+            now = list(d.tweaks.input or d.start().input)
+            now[i] = v
+            return state.with_input(d, tuple(now))
+
+        return change
 
     cols = st.columns(3)
     k = KNOB
-    cols[0].number_input("Channels", 1, L.MAX_INPUT_CHANNELS, **knob(k + "channels", c), key=k + "channels", on_change=_on(k + "channels", shape))
-    cols[1].number_input("Height", 1, L.MAX_INPUT_SIZE, **knob(k + "height", h), key=k + "height", on_change=_on(k + "height", shape))
-    cols[2].number_input("Width", 1, L.MAX_INPUT_SIZE, **knob(k + "width", w), key=k + "width", on_change=_on(k + "width", shape))
-    st.number_input("Classes", 1, L.MAX_CLASSES, **knob(k + "classes", net.classes), key=k + "classes", on_change=_on(k + "classes", state.with_classes))
+    typed(_("Channels"), k + "channels", c, 1, L.MAX_INPUT_CHANNELS, "input.channels", shape(0), where=cols[0])
+    typed(_("Height"), k + "height", h, 1, L.MAX_INPUT_SIZE, "input.height", shape(1), where=cols[1])
+    typed(_("Width"), k + "width", w, 1, L.MAX_INPUT_SIZE, "input.width", shape(2), where=cols[2])
+    typed(_("Classes"), k + "classes", classes, 1, L.MAX_CLASSES, "classes", state.with_classes)
     if d.origin().aux:
         st.toggle(
-            "Aux heads",
+            _("Aux heads"),
             **knob(KNOB + "aux", net.aux_enabled),
             key=KNOB + "aux",
             on_change=_on(KNOB + "aux", state.with_aux),
-            help="GoogLeNet's auxiliary classifiers: they add params and run only in training.",
+            help=_("GoogLeNet's auxiliary classifiers: they add params and run only in training."),
         )
     st.slider(
-        "Width multiplier",
+        _("Width multiplier"),
         min(0.25, net.width),
         max(2.0, net.width),
         **knob(KNOB + "multiplier", float(net.width)),
         step=0.05,
         key=KNOB + "multiplier",
         on_change=_on(KNOB + "multiplier", state.with_width_multiplier),
-        help="Scales every conv's output channels: max(1, round(c × m)).",
+        help=_("Scales every conv's output channels: max(1, round(c × m))."),
     )
 
 
@@ -378,20 +582,19 @@ def count_knobs() -> None:
     repeat = [s for s in net.stages if s.repeat]
     if not repeat:
         return
-    st.subheader("Blocks per stage")
+    st.subheader(_("Blocks per stage"))
     for s in repeat:
         key = f"{KNOB}count_{s.name}"
         n = block_count(net, s.name)
         n0 = block_count(origin, s.name)
         st.slider(
-            f"{s.name} blocks",
+            _("{stage} blocks").format(stage=s.name),
             min_block_count(net, s.name),
             min(L.MAX_BLOCKS_PER_STAGE, max(2 * n0, n0 + 4, n)),
             **knob(key, n),
             key=key,
             on_change=_on(key, lambda d, v, name=s.name: state.with_count(d, name, v)),
-            help=f"{s.repeat} blocks; the preset has {n0}. Added blocks copy the stage's last block; "
-            "removing a block removes an aux head it feeds.",
+            help=_("{kind} blocks; the preset has {n}. Added blocks copy the stage's last block; removing a block removes an aux head it feeds.").format(kind=s.repeat, n=n0),
         )
 
 
@@ -408,9 +611,10 @@ def width_knobs() -> None:
     staged = [(s, bs) for s, bs in staged if bs]
     if not staged:
         return
-    st.subheader("Block widths")
+    st.subheader(_("Block widths"))
+    st.caption(_("Or select a block beside the diagram: its widths can be typed there."))
     for s, blocks in staged:
-        st.caption(f"Stage {state.md_literal(s.name)}")
+        st.caption(_("Stage {stage}").format(stage=state.md_literal(s.name)))
         for b in blocks:
             kind = TEMPLATES[b.kind]
             # lazy: a closed expander runs nothing, so hundreds of blocks cost no widgets
@@ -430,14 +634,14 @@ def width_knobs() -> None:
                 if kind.residual:
                     key = f"{KNOB}scale_{b.name}"
                     st.slider(
-                        "residual scale",
+                        _("residual scale"),
                         min(0.0, b.scale),
                         max(1.0, b.scale),
                         **knob(key, float(b.scale)),
                         step=0.01,
                         key=key,
                         on_change=_on(key, lambda d, v, block=b.name: state.with_scale(d, block, v)),
-                        help="The branches' sum is multiplied by this before it is added to the input.",
+                        help=_("The branches' sum is multiplied by this before it is added to the input."),
                     )
 
 
@@ -456,26 +660,26 @@ def _imported() -> None:
         return
     data = f.getvalue()
     if len(data) > L.MAX_CONFIG_BYTES:
-        st.session_state.main_import_message = ("error", f"{f.name}: the file is larger than {L.MAX_CONFIG_BYTES:,} bytes")
+        st.session_state.main_import_message = ("error", _("{file}: the file is larger than {limit} bytes").format(file=f.name, limit=f"{L.MAX_CONFIG_BYTES:,}"))
         return
     try:
         net = config.loads(data)
     except SpecError as err:
-        st.session_state.main_import_message = ("error", f"Could not import {f.name}: **{err.field or 'config'}** — {err.detail}")
+        st.session_state.main_import_message = ("error", _("Could not import {file}: **{field}** — {detail}").format(file=f.name, field=err.field or "config", detail=i18n.error_detail(err)))
         return
     d = state.from_network(net)
     set_design(d, reseed=True)
-    how = f"a variant of the {d.preset} preset" if d.base is None else "a network of its own (kept in the link as a packed config)"
-    st.session_state.main_import_message = ("success", f"Imported {f.name}: {how}.")
+    how = _("a variant of the {preset} preset").format(preset=d.preset) if d.base is None else _("a network of its own (kept in the link as a packed config)")
+    st.session_state.main_import_message = ("success", _("Imported {file}: {how}.").format(file=f.name, how=how))
 
 
 def config_import() -> None:
     st.file_uploader(
-        "Import a config (JSON)",
+        _("Import a config (JSON)"),
         type=["json"],
         key="main_upload",
         on_change=_imported,
-        help="A file saved with “Config JSON” below, or written by hand in the same format.",
+        help=_("A file saved with “Config JSON” below, or written by hand in the same format."),
     )
     kind, message = st.session_state.pop("main_import_message", (None, None))
     if kind == "error":
@@ -484,7 +688,7 @@ def config_import() -> None:
         st.success(state.md_literal(message, 500))
     d = st.session_state.design
     if not state.link_fits(d):
-        st.info("This uploaded network is too large to put in a link; share its config JSON instead.")
+        st.info(_("This network is too large to put in a link; share its config JSON instead."))
 
 
 # --- totals -----------------------------------------------------------------------------------
@@ -492,8 +696,9 @@ def config_import() -> None:
 
 def units_picker(key: str) -> str:
     return st.segmented_control(
-        "Units", tables.UNITS, default="auto", required=True, key=key,
-        help="auto: three significant figures (k, M, G); exact: every digit",
+        _("Units"), tables.UNITS, default="auto", required=True, key=key, persist_state="session",
+        format_func={"auto": _("auto"), "M": "M", "G": "G", "exact": _("exact")}.__getitem__,
+        help=_("auto: three significant figures (k, M, G); exact: every digit"),
     )
 
 
@@ -501,7 +706,23 @@ def metrics(cur: Current, units: str) -> None:
     cards = tables.metrics(cur.analysis, cur.origin if cur.shown.modified else None, units)
     for row in (cards[:4], cards[4:]):
         for col, m in zip(st.columns(4), row):
-            col.metric(m.label, m.value, m.delta, delta_color="inverse" if m.label != "Depth" else "off", help=m.help)
+            col.metric(_(m.label), m.value, m.delta, delta_color="inverse" if m.label != "Depth" else "off", help=m.help)
+
+
+VIEW_KEYS = ("main_level", "main_expand", "main_color", "main_numbers", "main_table_columns", "main_units", "main_selected")
+
+
+def restore_view() -> None:
+    """Put the page's view widgets back as they were when the page was last shown (a page
+    switch forgets the state of widgets that are not drawn)."""
+    ss = st.session_state
+    for k, v in ss.get("view", {}).items():
+        if k not in ss:
+            ss[k] = v
+
+
+def keep_view() -> None:
+    st.session_state.view = {k: st.session_state[k] for k in VIEW_KEYS if k in st.session_state}
 
 
 # --- diagrams ---------------------------------------------------------------------------------
@@ -516,7 +737,9 @@ class DiagramOptions:
     theme: str = "light"
 
 
-NO_EXPAND = N_("(none)")
+NO_EXPAND = N_("(none)")  # the same words as NO_EXPAND_, for the catalog
+COUNTING = N_("MACs = multiply-accumulates of conv and linear layers (bias, BatchNorm, activations, pooling and concat not counted); FLOPs = 2 × MACs; bytes are fp32, batch 1")
+assert COUNTING == report.COUNTING_RULE, "the counting rule's catalog entry follows googlenet.report"
 
 
 def diagram_options(a: Analysis, prefix: str = "main") -> DiagramOptions:
@@ -604,21 +827,58 @@ def stages_diagram(net: Network, height: int = 520, key: str = "family_diagram")
 # --- the layer table ----------------------------------------------------------------------------
 
 
-def layer_table(a: Analysis, prefix: str = "main") -> None:
-    cols = st.columns(2)
+def leaf_keys(a: Analysis, key: str | None) -> frozenset[str]:
+    """The keys of the layers under the node ``key`` (itself when it is a layer)."""
+    try:
+        node = a.node(key) if key else None
+    except (KeyError, SpecError):
+        node = None
+    if node is None:
+        return frozenset()
+    out, todo = set(), [node]
+    while todo:
+        n = todo.pop()
+        if n.is_leaf:
+            out.add(n.key)
+        todo.extend(n.children)
+    return frozenset(out)
+
+
+def layer_table(a: Analysis, prefix: str = "main", selected: str | None = None) -> None:
+    """One table of the layers, the totals its first row (aligned with the columns by being in
+    the same table), the columns that matter shown and the rest a pick away; a row clicked
+    selects its layer, and the rows of the selected node are highlighted."""
+    cols = st.columns([2, 2, 3])
     stage_names = list(dict.fromkeys(r.stage for r in a.layers))
-    stages = cols[0].multiselect("Stages", stage_names, key=f"{prefix}_table_stages", placeholder="all stages")
+    stages = cols[0].multiselect(_("Stages"), stage_names, key=f"{prefix}_table_stages", placeholder=_("all stages"))
     block_names = [g.name for g in a.blocks if not stages or g.stage in stages]
     key = f"{prefix}_table_blocks"
     if any(b not in block_names for b in st.session_state.get(key, [])):
         st.session_state[key] = [b for b in st.session_state[key] if b in block_names]
-    blocks = cols[1].multiselect("Blocks", block_names, key=key, placeholder="all blocks")
+    blocks = cols[1].multiselect(_("Blocks"), block_names, key=key, placeholder=_("all blocks"))
+    extra_key = f"{prefix}_table_columns"
+    extra = cols[2].multiselect(
+        _("More columns"), list(tables.MORE_COLUMNS), key=extra_key, format_func={c: _(c) for c in tables.MORE_COLUMNS}.__getitem__,
+        placeholder=_("FLOPs, bytes, receptive field…"),
+    )
     df = tables.layers(a, stages, blocks)
-    number = st.column_config.NumberColumn(format="localized")
-    config_ = {c: number for c in ("Params", "MACs", "FLOPs", "Output bytes")}
-    st.dataframe(df, hide_index=True, width="stretch", height=420, column_config=config_, key=f"{prefix}_table")
-    st.dataframe(tables.layer_totals(df), hide_index=True, width="stretch", column_config=config_)
-    st.caption(report.COUNTING_RULE + ". Aux-head rows (training only) are named by their head in Stage.")
+    shown = tables.with_totals(df, [c for c in tables.LAYER_COLUMNS.values() if c in tables.DEFAULT_COLUMNS or c in extra])
+    number = lambda c: st.column_config.NumberColumn(_(c), format="localized")  # noqa: E731
+    config_ = {c: (number(c) if c in tables.NUMBER_COLUMNS else st.column_config.TextColumn(_(c))) for c in shown.columns}
+    config_["Layer"] = st.column_config.TextColumn(_("Layer"), width="medium", pinned=True)
+    keys = leaf_keys(a, selected)
+    styled = shown.style.apply(lambda row: tables.row_style(row, keys), axis=1)
+
+    def picked() -> None:
+        rows = st.session_state[f"{prefix}_table"].selection.rows
+        if rows and rows[0] > 0:
+            st.session_state[SELECTED] = shown.iloc[rows[0]]["Layer"]
+
+    st.dataframe(
+        styled, hide_index=True, width="stretch", height=420, column_config=config_, key=f"{prefix}_table",
+        on_select=picked, selection_mode="single-row",
+    )
+    st.caption(_(COUNTING) + ". " + _("Aux-head rows (training only) are named by their head in Stage. The first row holds the totals of the rows shown; click a row to select its layer."))
 
 
 # --- exports ------------------------------------------------------------------------------------
@@ -781,7 +1041,7 @@ def latency(net: Network) -> None:
         st.caption("The last measurement was of another design; measure again for this one.")
         return
     cols = st.columns(4)
-    cols[0].metric("Median latency", f"{tables.ms(lat.median_ms)} ms", help=f"median of {lat.repeats} timed passes after {lat.warmup} warm-up passes")
-    cols[1].metric("10th–90th percentile", f"{tables.ms(lat.p10_ms)}–{tables.ms(lat.p90_ms)} ms")
+    cols[0].metric(_("Median latency"), fmt.duration(lat.median_ms), help=f"median of {lat.repeats} timed passes after {lat.warmup} warm-up passes")
+    cols[1].metric(_("10th–90th percentile"), fmt.duration_range(lat.p10_ms, lat.p90_ms))
     cols[2].metric("Throughput", f"{lat.gmacs_per_s:,.1f} GMAC/s")
     cols[3].metric("Threads", str(lat.threads), help=f"torch {lat.torch_version}")

@@ -13,47 +13,20 @@ from googlenet.analysis import Analysis, shape_str
 from googlenet.checks import Check
 from googlenet.lessons import BlockLesson
 
-UNITS = ("auto", "M", "G", "exact")
+from . import format as fmt
+from .i18n import N_
 
-
-def si(n: float) -> str:
-    """Three significant figures with an SI prefix: 5.98 M, 276 M, 1.58 G."""
-    for div, p in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(n) >= div:
-            v = n / div
-            return f"{v:.3g} {p}" if abs(v) < 1000 else f"{v:,.0f} {p}"
-    return f"{n:,.0f}"
-
-
-def count(n: int, units: str = "auto") -> str:
-    """A count of params, MACs or FLOPs in the chosen units."""
-    if units == "exact":
-        return f"{n:,}"
-    if units == "M":
-        return f"{n / 1e6:,.2f} M"
-    if units == "G":
-        return f"{n / 1e9:,.3f} G"
-    return si(n)
-
-
-def signed(n: int, fmt: Callable[[int], str]) -> str:
-    """A difference with its sign, its size written by ``fmt``: ``+1.2 M``, ``-3``; zero is ``0``."""
-    if n == 0:
-        return "0"
-    return ("+" if n > 0 else "-") + fmt(abs(n))
-
-
-def ms(x: float) -> str:
-    """Milliseconds to three significant figures: 0.845, 12.3, 953, 1,210."""
-    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+UNITS = fmt.UNITS
+si = fmt.si
+count = fmt.count
+signed = fmt.signed
+ms = fmt.ms
+mb = fmt.nbytes  # bytes: MB, GB past 1,000 MB
 
 
 def times(new: int, old: int) -> str:
     """``2.41× as built``."""
     return f"{new / old:.2f}× as built" if old else "—"
-
-
-mb = report.mb
 
 
 shape = shape_str
@@ -72,27 +45,23 @@ def metrics(a: Analysis, origin: Analysis | None, units: str = "auto") -> list[M
     t = a.totals
     o = origin.totals if origin is not None else None
 
-    def delta(now: int, then: int | None, fmt) -> str | None:
-        if then is None or now == then:
-            return None
-        pct = f" ({(now - then) / then:+.1%})" if then else ""
-        return signed(now - then, fmt) + pct
+    delta = fmt.delta
 
     aux = f"; aux heads add {t.aux_params:,} params (training only)" if t.aux_params else ""
     return [
-        Metric("Params", count(t.params, units), delta(t.params, o and o.params, lambda v: count(v, units)),
+        Metric(N_("Params"), count(t.params, units), delta(t.params, o and o.params, lambda v: count(v, units)),
                f"{t.params:,} trainable numbers (weights, biases, BatchNorm scales){aux}"),
-        Metric("MACs", count(t.macs, units), delta(t.macs, o and o.macs, lambda v: count(v, units)),
+        Metric(N_("MACs"), count(t.macs, units), delta(t.macs, o and o.macs, lambda v: count(v, units)),
                f"{t.macs:,} multiply-accumulates per image. {report.COUNTING_RULE}"),
-        Metric("FLOPs", count(t.flops, units), delta(t.flops, o and o.flops, lambda v: count(v, units)),
+        Metric(N_("FLOPs"), count(t.flops, units), delta(t.flops, o and o.flops, lambda v: count(v, units)),
                f"{t.flops:,} = 2 × MACs"),
-        Metric("Depth", str(t.depth), delta(t.depth, o and o.depth, str),
+        Metric(N_("Depth"), str(t.depth), delta(t.depth, o and o.depth, str),
                "conv and linear layers on the longest input → output path"),
-        Metric("Output", shape(t.output_shape), None if o is None or o.output_shape == t.output_shape else f"was {shape(o.output_shape)}",
+        Metric(N_("Output"), shape(t.output_shape), None if o is None or o.output_shape == t.output_shape else f"was {shape(o.output_shape)}",
                "shape of the logits, batch dimension left out"),
-        Metric("Weights", mb(t.weights_bytes), delta(t.weights_bytes, o and o.weights_bytes, mb),
+        Metric(N_("Weights"), mb(t.weights_bytes), delta(t.weights_bytes, o and o.weights_bytes, mb),
                "params × 4 bytes (fp32)"),
-        Metric("Peak activations", mb(t.peak_activation_bytes),
+        Metric(N_("Peak activations"), mb(t.peak_activation_bytes),
                delta(t.peak_activation_bytes, o and o.peak_activation_bytes, mb),
                "largest memory held by live tensors during one inference pass, batch 1, fp32"),
     ]
@@ -100,21 +69,21 @@ def metrics(a: Analysis, origin: Analysis | None, units: str = "auto") -> list[M
 
 # --- the layer table --------------------------------------------------------------------------
 
-LAYER_COLUMNS = {
-    "name": "Layer",
-    "kind": "Kind",
-    "stage": "Stage",
-    "block": "Block",
-    "branch": "Path",
-    "kernel": "Kernel",
-    "stride": "Stride",
-    "input_shape": "Input",
-    "output_shape": "Output",
-    "params": "Params",
-    "macs": "MACs",
-    "flops": "FLOPs",
-    "output_bytes": "Output bytes",
-    "receptive_field": "Receptive field",
+LAYER_COLUMNS = {  # the names are translated where the table is shown
+    "name": N_("Layer"),
+    "kind": N_("Kind"),
+    "stage": N_("Stage"),
+    "block": N_("Block"),
+    "branch": N_("Path"),
+    "kernel": N_("Kernel"),
+    "stride": N_("Stride"),
+    "input_shape": N_("Input"),
+    "output_shape": N_("Output"),
+    "params": N_("Params"),
+    "macs": N_("MACs"),
+    "flops": N_("FLOPs"),
+    "output_bytes": N_("Output bytes"),
+    "receptive_field": N_("Receptive field"),
 }
 
 
@@ -136,6 +105,35 @@ def layer_totals(df: pd.DataFrame) -> pd.DataFrame:
     for c in ("Params", "MACs", "FLOPs", "Output bytes"):
         row[c] = int(df[c].sum()) if len(df) else 0
     return pd.DataFrame([row], columns=df.columns)
+
+
+# what the table shows without asking (readable at 1400 px), and the rest a column picker offers
+DEFAULT_COLUMNS = ("Layer", "Kind", "Block", "Kernel", "Stride", "Output", "Params", "MACs")
+MORE_COLUMNS = {c: c for c in LAYER_COLUMNS.values() if c not in DEFAULT_COLUMNS}
+NUMBER_COLUMNS = ("Params", "MACs", "FLOPs", "Output bytes")
+TOTAL_MARK = "Σ"
+
+
+def with_totals(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of a layer table with the totals as its first row: ``Σ 57 rows`` and the
+    sums of the number columns, in the table itself, so they line up with its columns."""
+    totals = layer_totals(df)
+    totals.loc[0, "Layer"] = f"{TOTAL_MARK} {len(df)}"
+    out = pd.concat([totals, df], ignore_index=True)[columns]
+    for c in NUMBER_COLUMNS:
+        if c in out:
+            out[c] = out[c].astype("int64")
+    return out
+
+
+def row_style(row: pd.Series, selected: frozenset[str] | set[str]) -> list[str]:
+    """The totals row in bold; the rows of the selected node's layers (``selected``: their
+    keys) highlighted."""
+    if row.name == 0:
+        return ["font-weight: bold"] * len(row)
+    if str(row["Layer"]) in selected:
+        return ["background-color: rgba(255, 189, 69, 0.35)"] * len(row)
+    return [""] * len(row)
 
 
 # --- one block ----------------------------------------------------------------------------------
