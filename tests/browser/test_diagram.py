@@ -176,6 +176,10 @@ def test_clicking_a_node_selects_it_for_the_page(app):
     # a layer of an opened block: its own key
     group = app.page.locator(".st-key-main_level")
     redrawn(app, r, group.get_by_role("radio", name="layers", exact=True).click)
+    # the layers level is taller than the view: find the layer first, as a reader would
+    r.locator(".sd-search").fill("inception3a.branch2.conv2")
+    r.locator(".sd-search").press("Enter")
+    expect(r).to_have_attribute("data-found", "inception3a.branch2.conv2")
     app.rerun(lambda: node(r, "inception3a.branch2.conv2").click())
     expect(app.page.get_by_text(re.compile(r"^Selected: inception3a\.branch2\.conv2"))).to_be_visible()
     assert_clean(app)

@@ -216,7 +216,8 @@ def test_every_download_reaches_the_browser_as_a_valid_file(app, tmp_path):
     assert [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")] == shown_labels
 
     table = download(app, "main_fig_dl_csv", tmp_path)
-    with open(table, newline="", encoding="utf-8") as f:
+    assert table.read_bytes().startswith("\ufeff".encode("utf-8"))  # "CSV for Excel" is on by default
+    with open(table, newline="", encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
     assert tuple(rows[0]) == tuple(report.CSV_COLUMNS)
     assert len(rows) - 1 == len(a.layers)
