@@ -207,3 +207,26 @@ def test_file_names():
     # the same design always gets the same name; another design another name
     assert state.file_name(state.with_count(d, "b4", 7), "py") == name
     assert state.file_name(state.with_count(d, "b4", 6), "py") != name
+
+
+# --- links with many parameters ------------------------------------------------------------------
+
+
+def test_hundreds_of_bad_parameters_give_a_few_messages_and_one_that_counts_the_rest():
+    params = {"preset": "d2l", **{f"nostage{i}": "1" for i in range(300)}}
+    problems = state.from_query(params).problems
+    assert len(problems) == state.MAX_PROBLEMS
+    assert all("nostage" in p for p in problems[:-1])
+    assert f"{300 - (state.MAX_PROBLEMS - 1):,} more" in problems[-1]
+
+
+def test_a_link_with_more_parameters_than_any_design_is_set_aside_with_one_message():
+    params = {"preset": "googlenet", "b4": "6", **{f"p{i}": "1" for i in range(2_000)}}
+    decoded = state.from_query(params)
+    assert decoded.design == state.from_preset("googlenet")  # none of it read, not even b4
+    assert len(decoded.problems) == 1 and "2,002 parameters" in decoded.problems[0]
+
+
+def test_a_few_bad_parameters_are_each_named():
+    problems = state.from_query({"preset": "d2l", "b9": "1", "b4": "x"}).problems
+    assert len(problems) == 2 and any("b9" in p for p in problems) and any("b4" in p for p in problems)

@@ -420,8 +420,29 @@ def _parse_input(text: str) -> tuple[int, int, int]:
     )
 
 
+MAX_LINK_PARAMS = 1_000  # a design link has one parameter per changed knob; far fewer than this
+MAX_PROBLEMS = 5  # messages about a link shown one by one; the rest are summed up in one
+
+
 def from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
-    """The design a link describes, and a message for every parameter that was dropped."""
+    """The design a link describes, and what was dropped from it: a message per dropped
+    parameter, the first few of them, then one that counts the rest; a link with more
+    parameters than any design has is set aside whole, with one message."""
+    if len(params) > MAX_LINK_PARAMS:
+        preset = _last(params.get("preset", DEFAULT_PRESET)) if "preset" in params else DEFAULT_PRESET
+        preset = preset if preset in PRESETS else DEFAULT_PRESET
+        return Decoded(Design(knobs.Tweaks(preset)), (
+            f"The link has {len(params):,} parameters, more than any design needs ({MAX_LINK_PARAMS:,}), so none of "
+            f"them was read; showing {md_literal(preset)}.",))
+    decoded = _from_query(params)
+    problems = decoded.problems
+    if len(problems) > MAX_PROBLEMS:
+        rest = len(problems) - (MAX_PROBLEMS - 1)
+        problems = (*problems[: MAX_PROBLEMS - 1], f"… and {rest:,} more of the link's parameters were ignored in the same way.")
+    return Decoded(decoded.design, problems)
+
+
+def _from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
     q = {str(k): _last(v) for k, v in params.items()}
     problems: list[str] = []
 
