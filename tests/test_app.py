@@ -17,7 +17,7 @@ from PIL import Image
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from googlenet import analyze, config
+from googlenet import analyze, config, get_preset
 from googlenet.build import build
 from ui import state
 
@@ -388,3 +388,24 @@ def test_code_page_refuses_a_network_too_large_to_run():
 def test_dark_theme_draws_a_dark_diagram():
     at = run(theme="dark")
     assert "#0E1117" in diagram_html(at) or "#0e1117" in diagram_html(at).lower()
+
+
+def test_a_drawing_that_failed_fails_again_from_the_cache_without_running_dot(monkeypatch):
+    """A link whose drawing cost ``dot`` its time once must not cost it again on every rerun."""
+    from googlenet.render import RenderError
+    from ui import studio
+
+    runs = []
+
+    def slow_failure(dot, fmt):
+        runs.append(fmt)
+        raise RenderError("`dot` took longer than 120 s; try a collapsed level or --expand")
+
+    monkeypatch.setattr("ui.studio.render", slow_failure)
+    studio._diagram_outcome.cache_clear()
+    net = get_preset("googlenet")
+    for _ in range(3):
+        with pytest.raises(RenderError, match="longer than"):
+            studio.diagram_file(net, "layers", None, "kind", False, "light", "svg")
+    assert runs == ["svg"]
+    studio._diagram_outcome.cache_clear()

@@ -109,7 +109,7 @@ SESSIONS = [
 def test_no_cache_holds_a_model_or_anything_mutable(monkeypatch):
     caches = lru_caches()
     # the caches this test knows to look at: a new one is walked too, a vanished one is noticed
-    assert {"ui.studio.diagram_file", "ui.studio.checks_of", "ui.studio.block_lesson", "ui.state._network"} <= set(caches)
+    assert {"ui.studio._diagram_outcome", "ui.studio.checks_of", "ui.studio.block_lesson", "ui.state._network"} <= set(caches)
     returned: dict[str, list] = {name: [] for name in caches}
 
     def recording(name, cached):
@@ -134,7 +134,7 @@ def test_no_cache_holds_a_model_or_anything_mutable(monkeypatch):
     studio.python_code(net)
 
     used = {name for name, values in returned.items() if values}
-    assert {"ui.studio.diagram_file", "ui.figures.csv_bytes", "ui.figures.figure_file", "ui.studio.checks_of", "ui.studio.block_lesson", "ui.studio.family_analyses"} <= used
+    assert {"ui.studio._diagram_outcome", "ui.figures.csv_bytes", "ui.figures.figure_file", "ui.studio.checks_of", "ui.studio.block_lesson", "ui.studio.family_analyses"} <= used
     problems = []
     for name, values in returned.items():
         seen: set[int] = set()

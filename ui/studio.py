@@ -67,10 +67,22 @@ def dot_text(net: Network, level: str, expand: str | None, color: str, numbers: 
     return to_dot(analyze(net), level=level, expand=expand, color=color, numbers=numbers, theme=theme)
 
 
-@lru_cache(maxsize=32)
 def diagram_file(net: Network, level: str, expand: str | None, color: str, numbers: bool, theme: str, fmt: str) -> bytes:
-    """The diagram rendered by ``dot`` (SVG for the page, PNG/SVG for download)."""
-    return render(dot_text(net, level, expand, color, numbers, theme), fmt)
+    """The diagram rendered by ``dot`` (SVG for the page, PNG/SVG for download). A drawing that
+    failed (too large, or ``dot`` out of time) fails again at once from the cache: a link that
+    cost ``dot`` its time limit once does not cost it again on every rerun."""
+    data, err = _diagram_outcome(net, level, expand, color, numbers, theme, fmt)
+    if err is not None:
+        raise err
+    return data
+
+
+@lru_cache(maxsize=64)
+def _diagram_outcome(net: Network, level: str, expand: str | None, color: str, numbers: bool, theme: str, fmt: str):
+    try:
+        return render(dot_text(net, level, expand, color, numbers, theme), fmt), None
+    except RenderError as err:
+        return None, err
 
 
 @lru_cache(maxsize=64)
