@@ -255,11 +255,14 @@ def picker(key: str = PICKER) -> str:
     """The language picker (English / 中文); returns the session's language."""
     import streamlit as st
 
-    from streamlit.errors import StreamlitDuplicateElementKey
+    from streamlit.errors import StreamlitDuplicateElementKey, StreamlitWidgetAlreadyInstantiatedError
 
     lang = language()
     if st.session_state.get(key) != lang:
-        st.session_state[key] = lang  # the widget shows the session's language, however it was set
+        try:
+            st.session_state[key] = lang  # the widget shows the session's language, however it was set
+        except StreamlitWidgetAlreadyInstantiatedError:
+            return lang  # drawn already in this run (by the entry point's sidebar): one picker is enough
 
     def changed() -> None:
         set_language(st.session_state[key])

@@ -478,6 +478,16 @@ def _pick_preset() -> None:
     set_design(state.from_preset(choice), reseed=True)
 
 
+def preset_label(option: str, d: Design) -> str:
+    """The family's presets by name; the book's other networks (for comparing with GoogLeNet)
+    marked as a group of their own; an upload by its network's name."""
+    if option == UPLOADED and d.base is not None:
+        return _("{name} (uploaded)").format(name=d.base.name)
+    if option in PRESETS and PRESETS[option].group == "book":
+        return _("{name} · the book's other networks").format(name=option)
+    return option
+
+
 def preset_picker() -> None:
     d = st.session_state.design
     options = ([UPLOADED] if d.base is not None else []) + preset_names()
@@ -486,7 +496,7 @@ def preset_picker() -> None:
         options,
         **option(KNOB + "preset", options, UPLOADED if d.base is not None else d.preset),
         key=KNOB + "preset",
-        format_func={o: _("{name} (uploaded)").format(name=d.base.name) if o == UPLOADED and d.base is not None else o for o in options}.__getitem__,
+        format_func={o: preset_label(o, d) for o in options}.__getitem__,
         on_change=_pick_preset,
         help=_("The network to start from; every knob below is a change to it."),
     )
