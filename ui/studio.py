@@ -1005,31 +1005,32 @@ def latency(net: Network) -> None:
     """A button that times real CPU forward passes, with progress, one session at a time per
     server (the others wait in line, shown); the size guard's refusal is shown."""
     key = "code_latency_result"
-    if st.button("Measure CPU latency", key="code_measure", help="Builds the model with random weights and times forward passes, batch 1"):
+    if st.button(_("Measure CPU latency"), key="code_measure", help=_("Builds the model with random weights and times forward passes, batch 1")):
         bar = st.empty()  # the wait in line, then the progress
 
         def waiting(w: jobs.Waiting) -> None:
-            bar.info(f"Waiting for the server: another {w.running} is running (position {w.position})…", icon=":material/hourglass_top:")
+            bar.info(_("Waiting for the server: another {running} is running (position {position})…").format(
+                running=_(jobs.JOB_WORDS.get(w.running, w.running)), position=w.position), icon=":material/hourglass_top:")
 
         def progress(done: int, total: int) -> None:
-            bar.progress(done / total if total else 1.0, text=f"Forward pass {done} of {total}")
+            bar.progress(done / total if total else 1.0, text=_("Forward pass {done} of {total}").format(done=done, total=total))
 
         def measure():
-            bar.progress(0.0, text="Building the model…")
+            bar.progress(0.0, text=_("Building the model…"))
             return measure_latency(net, repeats=20, progress=progress)
 
         try:
             result = jobs.SERVER.run(measure, "measurement", on_wait=waiting, wait_s=LATENCY_WAIT_S)
         except jobs.Busy as err:
-            bar.warning(f"Not measured: {err}.", icon=":material/hourglass_disabled:")
+            bar.warning(_("Not measured: {why}.").format(why=i18n.coded_text(err)), icon=":material/hourglass_disabled:")
             return
         except TooLargeToRun as err:
             bar.empty()
-            st.error(f"Not measured: {state.md_literal(err, 500)}.", icon=":material/block:")
+            st.error(_("Not measured: {why}.").format(why=state.md_literal(i18n.coded_text(err), 500)), icon=":material/block:")
             return
         except ValueError as err:
             bar.empty()
-            st.error(f"Not measured: {state.md_literal(err, 500)}", icon=":material/block:")
+            st.error(_("Not measured: {why}").format(why=state.md_literal(i18n.coded_text(err), 500)), icon=":material/block:")
             return
         bar.empty()
         st.session_state[key] = (net, result)
@@ -1038,10 +1039,11 @@ def latency(net: Network) -> None:
         return
     measured_net, lat = stored
     if measured_net != net:
-        st.caption("The last measurement was of another design; measure again for this one.")
+        st.caption(_("The last measurement was of another design; measure again for this one."))
         return
     cols = st.columns(4)
-    cols[0].metric(_("Median latency"), fmt.duration(lat.median_ms), help=f"median of {lat.repeats} timed passes after {lat.warmup} warm-up passes")
+    cols[0].metric(_("Median latency"), fmt.duration(lat.median_ms),
+                   help=_("median of {repeats} timed passes after {warmup} warm-up passes").format(repeats=lat.repeats, warmup=lat.warmup))
     cols[1].metric(_("10th–90th percentile"), fmt.duration_range(lat.p10_ms, lat.p90_ms))
-    cols[2].metric("Throughput", f"{lat.gmacs_per_s:,.1f} GMAC/s")
-    cols[3].metric("Threads", str(lat.threads), help=f"torch {lat.torch_version}")
+    cols[2].metric(_("Throughput"), f"{lat.gmacs_per_s:,.1f} GMAC/s")
+    cols[3].metric(_("Threads"), str(lat.threads), help=f"torch {lat.torch_version}")
