@@ -405,7 +405,6 @@ NOT_YET = {
     "architecture": "app.py's and ui/studio.py's strings (sidebar, headers, widgets), ui/tables.py's and ui/charts.py's",
     "compare": "pages/compare.py's strings and ui/studio.py's, ui/tables.py's and ui/charts.py's",
     "block": "ui/studio.py's block picker, ui/tables.py's path and swap tables, ui/charts.py's path charts",
-    "family": "ui/tables.py's family table, ui/charts.py's family chart, ui/studio.py's diagram caption",
 }
 
 

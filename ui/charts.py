@@ -13,6 +13,7 @@ from typing import Any
 from googlenet.analysis import Analysis, shape_str
 from googlenet.lessons import BlockLesson, paths
 
+from .i18n import _
 from .tables import si
 
 Figure = dict[str, Any]
@@ -210,12 +211,13 @@ def family(entries: list[tuple[str, Analysis]]) -> Figure:
             "type": "scatter", "x": [t.macs], "y": [t.params], "name": _text(name), "mode": "markers+text", "text": [_text(name)],
             "textposition": "top center" if i % 2 == 0 else "bottom center",  # neighbours' labels apart
             "marker": {"size": 10 + t.depth / 6, "color": _color(i)},
-            "hovertemplate": f"{_text(name)}<br>{si(t.macs)} MACs<br>{si(t.params)} params<br>depth {t.depth}<extra></extra>",
+            "hovertemplate": _("{name}<br>{macs} MACs<br>{params} params<br>depth {depth}").format(
+                name=_text(name), macs=si(t.macs), params=si(t.params), depth=t.depth) + "<extra></extra>",
         })
     return _figure(
-        data, "The family: cost against size (marker size: depth)", height=420, showlegend=False,
-        xaxis={"title": {"text": "MACs per image"}, "type": "log"},
-        yaxis={"title": {"text": "params"}, "type": "log"},
+        data, _("The family: cost against size (marker size: depth)"), height=420, showlegend=False,
+        xaxis={"title": {"text": _("MACs per image")}, "type": "log"},
+        yaxis={"title": {"text": _("params")}, "type": "log"},
     )
 
 

@@ -14,7 +14,7 @@ from googlenet.checks import Check
 from googlenet.lessons import BlockLesson
 
 from . import format as fmt
-from .i18n import N_
+from .i18n import N_, _
 
 UNITS = fmt.UNITS
 si = fmt.si
@@ -231,14 +231,14 @@ def family(entries: list[tuple[str, str, Analysis]], readable: bool = False) -> 
     return pd.DataFrame(
         [
             {
-                "Network": name,
-                "Params": fmt(a.totals.params),
-                "MACs": fmt(a.totals.macs),
-                "Depth": a.totals.depth,
-                "Layers": a.totals.layers,
-                "Default input": shape(a.network.input),
-                "Blocks": len(a.blocks),
-                "Idea": idea,
+                _("Network"): name,
+                _("Params"): fmt(a.totals.params),
+                _("MACs"): fmt(a.totals.macs),
+                _("Depth"): a.totals.depth,
+                _("Layers"): a.totals.layers,
+                _("Default input"): shape(a.network.input),
+                _("Blocks"): len(a.blocks),
+                _("Idea"): idea,
             }
             for name, idea, a in entries
         ]
