@@ -13,7 +13,7 @@ from typing import Any
 from googlenet.analysis import Analysis, shape_str
 from googlenet.lessons import BlockLesson, paths
 
-from .i18n import _
+from .i18n import N_, _
 from .tables import si
 
 Figure = dict[str, Any]
@@ -182,6 +182,12 @@ def depth_profile(a: Analysis) -> Figure:
     return _figure(data, "Spatial size and channels along the depth", height=460, **axes)
 
 
+GROUP_TITLES = {
+    ("params", "stages"): N_("Params per stage"), ("macs", "stages"): N_("MACs per stage"),
+    ("params", "blocks"): N_("Params per block"), ("macs", "blocks"): N_("MACs per block"),
+}
+
+
 def compare_groups(a: Analysis, b: Analysis, level: str, metric: str) -> Figure:
     """A against B per stage or per block (``level``), ``metric`` = params | macs."""
     ga = a.stages if level == "stages" else a.blocks
@@ -189,7 +195,7 @@ def compare_groups(a: Analysis, b: Analysis, level: str, metric: str) -> Figure:
     names = list(dict.fromkeys([g.name for g in ga] + [g.name for g in gb]))
     va = {g.name: getattr(g, metric) for g in ga}
     vb = {g.name: getattr(g, metric) for g in gb}
-    unit = "params" if metric == "params" else "MACs"
+    unit = _("params") if metric == "params" else "MACs"
     data = [
         {
             "type": "bar", "x": [_text(n) for n in names], "y": [vals.get(n) for n in names], "name": label,
@@ -198,7 +204,7 @@ def compare_groups(a: Analysis, b: Analysis, level: str, metric: str) -> Figure:
         }
         for label, vals, color in (("A", va, A_COLOR), ("B", vb, B_COLOR))
     ]
-    return _figure(data, f"{unit[0].upper()}{unit[1:]} per {level[:-1]}")
+    return _figure(data, _(GROUP_TITLES[metric, level]))
 
 
 def family(entries: list[tuple[str, Analysis]]) -> Figure:

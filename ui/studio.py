@@ -958,9 +958,9 @@ def compare_side(side: str) -> Analysis | None:
             _compare_set(side, state.from_preset(choice))
 
     st.selectbox(
-        f"Network {side.upper()}", options, **option(p + "preset", options, UPLOADED if d.base is not None else d.preset),
+        _("Network {side}").format(side=side.upper()), options, **option(p + "preset", options, UPLOADED if d.base is not None else d.preset),
         key=p + "preset", on_change=pick,
-        format_func=lambda o: f"{d.base.name} (uploaded)" if o == UPLOADED and d.base is not None else o,
+        format_func=lambda o: _("{name} (uploaded)").format(name=d.base.name) if o == UPLOADED and d.base is not None else o,
     )
     net = knob_net(d)
 
@@ -970,31 +970,33 @@ def compare_side(side: str) -> Analysis | None:
             try:
                 ss.compare = {**ss.compare, side: make(compare_design(side))}
             except SpecError as err:
-                ss[p + "error"] = str(err)
+                ss[p + "error"] = i18n.error_text(err)
 
         return callback
 
     cols = st.columns(3)
     size = lambda d: state.with_input(d, (net.input[0], st.session_state[p + "height"], st.session_state[p + "width"]))  # noqa: E731
-    cols[0].number_input("Height", 1, L.MAX_INPUT_SIZE, **knob(p + "height", net.input[1]), key=p + "height", on_change=change(size))
-    cols[1].number_input("Width", 1, L.MAX_INPUT_SIZE, **knob(p + "width", net.input[2]), key=p + "width", on_change=change(size))
+    cols[0].number_input(_("Height"), 1, L.MAX_INPUT_SIZE, **knob(p + "height", net.input[1]), key=p + "height", on_change=change(size))
+    cols[1].number_input(_("Width"), 1, L.MAX_INPUT_SIZE, **knob(p + "width", net.input[2]), key=p + "width", on_change=change(size))
     cols[2].number_input(
-        "Width multiplier", L.MIN_WIDTH, L.MAX_WIDTH, **knob(p + "multiplier", float(net.width)), step=0.05, key=p + "multiplier",
+        _("Width multiplier"), L.MIN_WIDTH, L.MAX_WIDTH, **knob(p + "multiplier", float(net.width)), step=0.05, key=p + "multiplier",
         on_change=change(lambda d: state.with_width_multiplier(d, st.session_state[p + "multiplier"])),
     )
     st.button(
-        "Follow the Architecture page", key=p + "load", width="stretch", disabled=following,
+        _("Follow the Architecture page"), key=p + "load", width="stretch", disabled=following,
         on_click=lambda: _compare_set(side, None),
-        help="This side then shows the design being edited on the Architecture page, as it changes.",
+        help=_("This side then shows the design being edited on the Architecture page, as it changes."),
     )
-    st.caption(f"{state.md_literal(d.title)} — {'the design from the Architecture page' if following else 'set on this page'}")
+    source = _("the design from the Architecture page") if following else _("set on this page")
+    st.caption(f"{state.md_literal(d.title)} — {source}")
     message = st.session_state.pop(p + "error", None)
     if message:
         st.error(state.md_literal(message, 500), icon=":material/error:")
     try:
         return analyze(d.network())
     except SpecError as err:
-        st.error(f"**{state.md_literal(err.field or 'network')}** — {state.md_literal(err.detail, 500)}", icon=":material/error:")
+        field = err.field or _("network")
+        st.error(f"**{state.md_literal(field)}** — {state.md_literal(i18n.error_detail(err), 500)}", icon=":material/error:")
         return None
 
 

@@ -185,21 +185,21 @@ def compare_totals(a: Analysis, b: Analysis, units: str = "auto") -> pd.DataFram
     ta, tb = a.totals, b.totals
     rows = []
     for label, va, vb, fmt in (
-        ("Params", ta.params, tb.params, lambda v: count(v, units)),
-        ("MACs", ta.macs, tb.macs, lambda v: count(v, units)),
-        ("FLOPs", ta.flops, tb.flops, lambda v: count(v, units)),
-        ("Depth", ta.depth, tb.depth, str),
-        ("Layers", ta.layers, tb.layers, str),
-        ("Weights", ta.weights_bytes, tb.weights_bytes, mb),
-        ("Peak activations", ta.peak_activation_bytes, tb.peak_activation_bytes, mb),
+        (N_("Params"), ta.params, tb.params, lambda v: count(v, units)),
+        (N_("MACs"), ta.macs, tb.macs, lambda v: count(v, units)),
+        (N_("FLOPs"), ta.flops, tb.flops, lambda v: count(v, units)),
+        (N_("Depth"), ta.depth, tb.depth, str),
+        (N_("Layers"), ta.layers, tb.layers, str),
+        (N_("Weights"), ta.weights_bytes, tb.weights_bytes, mb),
+        (N_("Peak activations"), ta.peak_activation_bytes, tb.peak_activation_bytes, mb),
     ):
-        rows.append({"": label, "A": fmt(va), "B": fmt(vb), "B − A": signed(vb - va, fmt), "B / A": f"{vb / va:.2f}×" if va else ""})
+        rows.append({"": _(label), "A": fmt(va), "B": fmt(vb), "B − A": signed(vb - va, fmt), "B / A": f"{vb / va:.2f}×" if va else ""})
     rows.append(
         {
-            "": "Output",
+            "": _("Output"),
             "A": shape(ta.output_shape),
             "B": shape(tb.output_shape),
-            "B − A": "same" if ta.output_shape == tb.output_shape else "differs",
+            "B − A": _("same") if ta.output_shape == tb.output_shape else _("differs"),
             "B / A": "",
         }
     )
@@ -209,7 +209,7 @@ def compare_totals(a: Analysis, b: Analysis, units: str = "auto") -> pd.DataFram
 def compare_shapes(a: Analysis, b: Analysis) -> pd.DataFrame:
     """Stages and blocks present in both networks whose output shapes differ, and those in one only."""
     rows = []
-    for kind, ga, gb in (("stage", a.stages, b.stages), ("block", a.blocks, b.blocks)):
+    for kind, ga, gb in ((N_("stage"), a.stages, b.stages), (N_("block"), a.blocks, b.blocks)):
         ma = {g.name: g for g in ga}
         mb_ = {g.name: g for g in gb}
         names = [g.name for g in ga] + [g.name for g in gb if g.name not in ma]
@@ -218,8 +218,8 @@ def compare_shapes(a: Analysis, b: Analysis) -> pd.DataFrame:
             sx = shape(x.out_shape) if x else "—"
             sy = shape(y.out_shape) if y else "—"
             if sx != sy:
-                rows.append({"Where": kind, "Name": name, "A output": sx, "B output": sy})
-    return pd.DataFrame(rows, columns=["Where", "Name", "A output", "B output"])
+                rows.append({_("Where"): _(kind), _("Name"): name, _("A output"): sx, _("B output"): sy})
+    return pd.DataFrame(rows, columns=[_("Where"), _("Name"), _("A output"), _("B output")])
 
 
 # --- the family ------------------------------------------------------------------------------------
