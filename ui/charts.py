@@ -230,20 +230,20 @@ def family(entries: list[tuple[str, Analysis]]) -> Figure:
 def lesson_bars(les: BlockLesson, lesson: str) -> Figure:
     """The block as built against the block without its 1×1 reduces (or unfactorised)."""
     if lesson == "reduce":
-        other, params, macs = "without 1×1 reduce", les.params_without_reduce, les.macs_without_reduce
+        other, params, macs = _("without 1×1 reduce"), les.params_without_reduce, les.macs_without_reduce
     else:
-        other, params, macs = "unfactorised", les.params_unfactorised, les.macs_unfactorised
-    axes, cells = _grid(1, 2, ("Params", "MACs"))
+        other, params, macs = _("unfactorised"), les.params_unfactorised, les.macs_unfactorised
+    axes, cells = _grid(1, 2, (_("Params"), _("MACs")))
     data = [
         {
-            "type": "bar", **cell, "x": ["as built", other], "y": [built, instead],
+            "type": "bar", **cell, "x": [_("as built"), other], "y": [built, instead],
             "text": [si(built), si(instead)], "textposition": "auto",
             "marker": {"color": [A_COLOR, PALETTE[3]]}, "showlegend": False,
             "hovertemplate": "%{x}<br>%{y:,}<extra></extra>",
         }
         for cell, (built, instead) in zip(cells, ((les.params, params), (les.macs, macs)))
     ]
-    return _figure(data, f"{_text(les.block)}: as built vs {other}", height=320, **axes)
+    return _figure(data, _("{block}: as built vs {other}").format(block=_text(les.block), other=other), height=320, **axes)
 
 
 def path_shares(les: BlockLesson) -> Figure:
@@ -252,11 +252,11 @@ def path_shares(les: BlockLesson) -> Figure:
     for i, p in enumerate(les.paths):
         label = _text(p.field or p.name)
         data.append({
-            "type": "bar", "y": ["channels", "MACs"], "x": [p.share, p.macs / les.macs if les.macs else 0],
+            "type": "bar", "y": [_("channels"), _("MACs")], "x": [p.share, p.macs / les.macs if les.macs else 0],
             "name": label, "orientation": "h", "marker": {"color": _color(i)},
             "hovertemplate": f"{label} ({_text(p.label)})<br>%{{x:.1%}}<extra></extra>",
         })
-    fig = _figure(data, "Share of each path", height=220, barmode="stack",
+    fig = _figure(data, _("Share of each path"), height=220, barmode="stack",
                   xaxis={"tickformat": ".0%"}, yaxis={"autorange": "reversed"})
     fig["layout"]["legend"]["traceorder"] = "normal"
     return fig

@@ -912,12 +912,12 @@ def block_picker(net: Network) -> str | None:
     if not blocks:
         return None
     names = [b.name for b in blocks]
-    kinds = {b.name: b.kind or "block" for b in blocks}
+    kinds = {b.name: b.kind or _("block") for b in blocks}
     key = "block_name"
     if st.session_state.get(key) not in names:
         lecture = [b.name for b in blocks if b.kind in TEMPLATES and len(TEMPLATES[b.kind].fields) >= 4]
         st.session_state[key] = (lecture or names)[0]
-    return st.selectbox("Block", names, key=key, format_func=lambda n: f"{n} · {kinds[n]}")
+    return st.selectbox(_("Block"), names, key=key, format_func=lambda n: f"{n} · {kinds[n]}")
 
 
 # --- two designs -----------------------------------------------------------------------------------

@@ -143,14 +143,14 @@ def paths(les: BlockLesson) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "Path": p.name,
-                "Width field": p.field,
-                "Layers": p.label,
-                "Params": p.params,
-                "MACs": p.macs,
-                "Output channels": p.out_channels,
-                "Share of channels": p.share,
-                "Share of MACs": p.macs / les.macs if les.macs else 0.0,
+                _("Path"): p.name,
+                _("Width field"): p.field,
+                _("Layers"): p.label,
+                _("Params"): p.params,
+                _("MACs"): p.macs,
+                _("Output channels"): p.out_channels,
+                _("Share of channels"): p.share,
+                _("Share of MACs"): p.macs / les.macs if les.macs else 0.0,
             }
             for p in les.paths
         ]
@@ -163,18 +163,18 @@ def swaps(les: BlockLesson, lesson: str) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "Path": s.path,
-                "As built": s.actual_label,
-                "Instead": s.alternative_label,
-                "Params": s.params,
-                "Params instead": s.alt_params,
-                "MACs": s.macs,
-                "MACs instead": s.alt_macs,
-                "MACs saved": 1 - s.macs / s.alt_macs if s.alt_macs else 0.0,
+                _("Path"): s.path,
+                _("As built"): s.actual_label,
+                _("Instead"): s.alternative_label,
+                _("Params"): s.params,
+                _("Params instead"): s.alt_params,
+                _("MACs"): s.macs,
+                _("MACs instead"): s.alt_macs,
+                _("MACs saved"): 1 - s.macs / s.alt_macs if s.alt_macs else 0.0,
             }
             for s in chosen
         ],
-        columns=["Path", "As built", "Instead", "Params", "Params instead", "MACs", "MACs instead", "MACs saved"],
+        columns=[_(c) for c in ("Path", "As built", "Instead", "Params", "Params instead", "MACs", "MACs instead", "MACs saved")],
     )
 
 
