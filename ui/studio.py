@@ -804,7 +804,7 @@ def diagram(
     )
     if not caption:
         return
-    text = _("Scroll or pinch to zoom, drag to pan, type a name to find it, click a node to select it.") + " " + report.COUNTING_RULE + "."
+    text = _("Scroll or pinch to zoom, drag to pan, type a name to find it, click a node to select it.") + " " + _(COUNTING) + "."
     if selected:
         text = _("Selected: {name}").format(name=state.md_literal(selected)) + " · " + text
     st.caption(text)

@@ -47,23 +47,23 @@ def metrics(a: Analysis, origin: Analysis | None, units: str = "auto") -> list[M
 
     delta = fmt.delta
 
-    aux = f"; aux heads add {t.aux_params:,} params (training only)" if t.aux_params else ""
+    aux = _("; aux heads add {params} params (training only)").format(params=f"{t.aux_params:,}") if t.aux_params else ""
     return [
         Metric(N_("Params"), count(t.params, units), delta(t.params, o and o.params, lambda v: count(v, units)),
-               f"{t.params:,} trainable numbers (weights, biases, BatchNorm scales){aux}"),
+               _("{params} trainable numbers (weights, biases, BatchNorm scales)").format(params=f"{t.params:,}") + aux),
         Metric(N_("MACs"), count(t.macs, units), delta(t.macs, o and o.macs, lambda v: count(v, units)),
-               f"{t.macs:,} multiply-accumulates per image. {report.COUNTING_RULE}"),
+               _("{macs} multiply-accumulates per image.").format(macs=f"{t.macs:,}") + " " + _(report.COUNTING_RULE)),
         Metric(N_("FLOPs"), count(t.flops, units), delta(t.flops, o and o.flops, lambda v: count(v, units)),
                f"{t.flops:,} = 2 × MACs"),
         Metric(N_("Depth"), str(t.depth), delta(t.depth, o and o.depth, str),
-               "conv and linear layers on the longest input → output path"),
-        Metric(N_("Output"), shape(t.output_shape), None if o is None or o.output_shape == t.output_shape else f"was {shape(o.output_shape)}",
-               "shape of the logits, batch dimension left out"),
+               _("conv and linear layers on the longest input → output path")),
+        Metric(N_("Output"), shape(t.output_shape), None if o is None or o.output_shape == t.output_shape else _("was {shape}").format(shape=shape(o.output_shape)),
+               _("shape of the logits, batch dimension left out")),
         Metric(N_("Weights"), mb(t.weights_bytes), delta(t.weights_bytes, o and o.weights_bytes, mb),
-               "params × 4 bytes (fp32)"),
+               _("params × 4 bytes (fp32)")),
         Metric(N_("Peak activations"), mb(t.peak_activation_bytes),
                delta(t.peak_activation_bytes, o and o.peak_activation_bytes, mb),
-               "largest memory held by live tensors during one inference pass, batch 1, fp32"),
+               _("largest memory held by live tensors during one inference pass, batch 1, fp32")),
     ]
 
 
