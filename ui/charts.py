@@ -111,25 +111,25 @@ def _grid(
 
 def cost_per_block(a: Analysis) -> Figure:
     """Params and MACs of every block, coloured by stage."""
-    axes, (top, bottom) = _grid(2, 1, ("Params", "MACs"), shared_x=True, v_spacing=0.08)
+    axes, (top, bottom) = _grid(2, 1, (_("Params"), _("MACs")), shared_x=True, v_spacing=0.08)
     data = []
     stages = list(dict.fromkeys(g.stage for g in a.blocks))
     for i, stage in enumerate(stages):
         groups = [g for g in a.blocks if g.stage == stage]
         names = [_text(g.name) for g in groups]
         common = dict(
-            type="bar", x=names, name=_text(stage), legendgroup=_text(stage), customdata=[_text(g.layer.kind or "block") for g in groups],
+            type="bar", x=names, name=_text(stage), legendgroup=_text(stage), customdata=[_text(g.layer.kind or _("block")) for g in groups],
             marker={"color": _color(i)},
         )
         data.append({
             **common, **top, "y": [g.params for g in groups],
-            "hovertemplate": "%{x} (%{customdata})<br>%{y:,} params<extra></extra>",
+            "hovertemplate": "%{x} (%{customdata})<br>" + _("{value} params").format(value="%{y:,}") + "<extra></extra>",
         })
         data.append({
             **common, **bottom, "y": [g.macs for g in groups], "showlegend": False,
             "hovertemplate": "%{x} (%{customdata})<br>%{y:,} MACs<extra></extra>",
         })
-    return _figure(data, "Params and MACs per block", height=460, **axes)
+    return _figure(data, _("Params and MACs per block"), height=460, **axes)
 
 
 def channel_allocation(a: Analysis) -> Figure:
@@ -152,10 +152,10 @@ def channel_allocation(a: Analysis) -> Figure:
         data.append({
             "type": "bar", "x": [_text(n) for n in names], "y": ys, "name": _text(key), "customdata": hover,
             "marker": {"color": _color(i)},
-            "hovertemplate": "%{x} · " + _text(key) + "<br>%{y:,} channels<br>%{customdata}<extra></extra>",
+            "hovertemplate": "%{x} · " + _text(key) + "<br>" + _("{value} channels").format(value="%{y:,}") + "<br>%{customdata}<extra></extra>",
         })
-    fig = _figure(data, "Channel allocation of every block, by path", barmode="stack",
-                  yaxis={"title": {"text": "output channels"}})
+    fig = _figure(data, _("Channel allocation of every block, by path"), barmode="stack",
+                  yaxis={"title": {"text": _("output channels")}})
     fig["layout"]["legend"]["traceorder"] = "normal"
     return fig
 
@@ -163,23 +163,23 @@ def channel_allocation(a: Analysis) -> Figure:
 def depth_profile(a: Analysis) -> Figure:
     """Spatial size and channels of the main path's tensors, from the input to the logits."""
     trunk = [r for r in a.layers if not r.aux and not r.branch and (not r.block or r.kind in ("concat", "add"))]
-    xs = ["input"] + [_text(r.block or r.key) for r in trunk]
+    xs = [_("input")] + [_text(r.block or r.key) for r in trunk]
     shapes = [tuple(a.network.input)] + [r.out_shape for r in trunk]
     hover = [f"{x}<br>{shape_str(s)}" for x, s in zip(xs, shapes)]
     idx = list(range(len(xs)))
-    axes, (top, bottom) = _grid(2, 1, ("Height × width", "Channels"), shared_x=True, v_spacing=0.06)
+    axes, (top, bottom) = _grid(2, 1, (_("Height × width"), _("Channels")), shared_x=True, v_spacing=0.06)
     heights = [s[1] if len(s) == 3 else 1 for s in shapes]
     line = dict(type="scatter", x=idx, mode="lines+markers", line={"shape": "hv"}, text=hover,
                 hovertemplate="%{text}<extra></extra>", showlegend=False)
     data = [
-        {**line, **top, "y": heights, "name": "height", "marker": {"color": _color(0)}},
-        {**line, **bottom, "y": [s[0] for s in shapes], "name": "channels", "marker": {"color": _color(1)}},
+        {**line, **top, "y": heights, "name": _("height"), "marker": {"color": _color(0)}},
+        {**line, **bottom, "y": [s[0] for s in shapes], "name": _("channels"), "marker": {"color": _color(1)}},
     ]
     # ticks at the sizes the network has (a log axis's own minor ticks read "100, 5, 2, 10 …")
     ticks = sorted(set(heights))
     axes["yaxis"].update(type="log", tickmode="array", tickvals=ticks, ticktext=[str(t) for t in ticks])
     axes["xaxis2"].update(tickmode="array", tickvals=idx, ticktext=xs, tickangle=-60)
-    return _figure(data, "Spatial size and channels along the depth", height=460, **axes)
+    return _figure(data, _("Spatial size and channels along the depth"), height=460, **axes)
 
 
 GROUP_TITLES = {

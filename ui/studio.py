@@ -114,8 +114,9 @@ def block_lesson(net: Network, block: str) -> BlockLesson:
 
 
 @lru_cache(maxsize=48)
-def chart_json(figure: Callable[[Analysis], charts.Figure], net: Network) -> str:
-    """A chart of the network's analysis as plotly JSON (a figure is mutable; its text is not)."""
+def chart_json(figure: Callable[[Analysis], charts.Figure], net: Network, lang: str = i18n.SOURCE) -> str:
+    """A chart of the network's analysis as plotly JSON (a figure is mutable; its text is not),
+    in the session's language ``lang`` (part of the cache's key: its words are built in)."""
     return json.dumps(figure(analyze(net)), separators=(",", ":"))
 
 
@@ -127,7 +128,7 @@ def plotly_figure(fig: charts.Figure) -> go.Figure:
 
 def chart(figure: Callable[[Analysis], charts.Figure], net: Network, key: str) -> None:
     """``st.plotly_chart`` of ``figure(analyze(net))``, built once per network, not on every rerun."""
-    st.plotly_chart(plotly_figure(json.loads(chart_json(figure, net))), key=key)
+    st.plotly_chart(plotly_figure(json.loads(chart_json(figure, net, i18n.language()))), key=key)
 
 
 @lru_cache(maxsize=8)
