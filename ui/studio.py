@@ -865,10 +865,12 @@ def layer_table(a: Analysis, prefix: str = "main", selected: str | None = None) 
     df = tables.layers(a, stages, blocks)
     shown = tables.with_totals(df, [c for c in tables.LAYER_COLUMNS.values() if c in tables.DEFAULT_COLUMNS or c in extra])
     number = lambda c: st.column_config.NumberColumn(_(c), format="localized")  # noqa: E731
-    config_ = {c: (number(c) if c in tables.NUMBER_COLUMNS else st.column_config.TextColumn(_(c))) for c in shown.columns}
-    config_["Layer"] = st.column_config.TextColumn(_("Layer"), width="medium", pinned=True)
+    labels = {c: _(c) for c in shown.columns}  # the columns as the reader's language names them
+    english = {v: k for k, v in labels.items()}
+    config_ = {labels[c]: (number(c) if c in tables.NUMBER_COLUMNS else st.column_config.TextColumn(_(c))) for c in shown.columns}
+    config_[labels["Layer"]] = st.column_config.TextColumn(_("Layer"), width="medium", pinned=True)
     keys = leaf_keys(a, selected)
-    styled = shown.style.apply(lambda row: tables.row_style(row, keys), axis=1)
+    styled = shown.rename(columns=labels).style.apply(lambda row: tables.row_style(row.rename(index=english), keys), axis=1)
 
     def picked() -> None:
         rows = st.session_state[f"{prefix}_table"].selection.rows
