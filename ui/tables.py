@@ -26,7 +26,7 @@ mb = fmt.nbytes  # bytes: MB, GB past 1,000 MB
 
 def times(new: int, old: int) -> str:
     """``2.41× as built``."""
-    return f"{new / old:.2f}× as built" if old else "—"
+    return _("{ratio}× as built").format(ratio=f"{new / old:.2f}") if old else "—"
 
 
 shape = shape_str
