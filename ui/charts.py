@@ -13,6 +13,7 @@ from typing import Any
 from googlenet.analysis import Analysis, shape_str
 from googlenet.lessons import BlockLesson, paths
 
+from .i18n import N_, _
 from .tables import si
 
 Figure = dict[str, Any]
@@ -110,25 +111,25 @@ def _grid(
 
 def cost_per_block(a: Analysis) -> Figure:
     """Params and MACs of every block, coloured by stage."""
-    axes, (top, bottom) = _grid(2, 1, ("Params", "MACs"), shared_x=True, v_spacing=0.08)
+    axes, (top, bottom) = _grid(2, 1, (_("Params"), _("MACs")), shared_x=True, v_spacing=0.08)
     data = []
     stages = list(dict.fromkeys(g.stage for g in a.blocks))
     for i, stage in enumerate(stages):
         groups = [g for g in a.blocks if g.stage == stage]
         names = [_text(g.name) for g in groups]
         common = dict(
-            type="bar", x=names, name=_text(stage), legendgroup=_text(stage), customdata=[_text(g.layer.kind or "block") for g in groups],
+            type="bar", x=names, name=_text(stage), legendgroup=_text(stage), customdata=[_text(g.layer.kind or _("block")) for g in groups],
             marker={"color": _color(i)},
         )
         data.append({
             **common, **top, "y": [g.params for g in groups],
-            "hovertemplate": "%{x} (%{customdata})<br>%{y:,} params<extra></extra>",
+            "hovertemplate": "%{x} (%{customdata})<br>" + _("{value} params").format(value="%{y:,}") + "<extra></extra>",
         })
         data.append({
             **common, **bottom, "y": [g.macs for g in groups], "showlegend": False,
             "hovertemplate": "%{x} (%{customdata})<br>%{y:,} MACs<extra></extra>",
         })
-    return _figure(data, "Params and MACs per block", height=460, **axes)
+    return _figure(data, _("Params and MACs per block"), height=460, **axes)
 
 
 def channel_allocation(a: Analysis) -> Figure:
@@ -151,10 +152,10 @@ def channel_allocation(a: Analysis) -> Figure:
         data.append({
             "type": "bar", "x": [_text(n) for n in names], "y": ys, "name": _text(key), "customdata": hover,
             "marker": {"color": _color(i)},
-            "hovertemplate": "%{x} · " + _text(key) + "<br>%{y:,} channels<br>%{customdata}<extra></extra>",
+            "hovertemplate": "%{x} · " + _text(key) + "<br>" + _("{value} channels").format(value="%{y:,}") + "<br>%{customdata}<extra></extra>",
         })
-    fig = _figure(data, "Channel allocation of every block, by path", barmode="stack",
-                  yaxis={"title": {"text": "output channels"}})
+    fig = _figure(data, _("Channel allocation of every block, by path"), barmode="stack",
+                  yaxis={"title": {"text": _("output channels")}})
     fig["layout"]["legend"]["traceorder"] = "normal"
     return fig
 
@@ -162,23 +163,29 @@ def channel_allocation(a: Analysis) -> Figure:
 def depth_profile(a: Analysis) -> Figure:
     """Spatial size and channels of the main path's tensors, from the input to the logits."""
     trunk = [r for r in a.layers if not r.aux and not r.branch and (not r.block or r.kind in ("concat", "add"))]
-    xs = ["input"] + [_text(r.block or r.key) for r in trunk]
+    xs = [_("input")] + [_text(r.block or r.key) for r in trunk]
     shapes = [tuple(a.network.input)] + [r.out_shape for r in trunk]
     hover = [f"{x}<br>{shape_str(s)}" for x, s in zip(xs, shapes)]
     idx = list(range(len(xs)))
-    axes, (top, bottom) = _grid(2, 1, ("Height × width", "Channels"), shared_x=True, v_spacing=0.06)
+    axes, (top, bottom) = _grid(2, 1, (_("Height × width"), _("Channels")), shared_x=True, v_spacing=0.06)
     heights = [s[1] if len(s) == 3 else 1 for s in shapes]
     line = dict(type="scatter", x=idx, mode="lines+markers", line={"shape": "hv"}, text=hover,
                 hovertemplate="%{text}<extra></extra>", showlegend=False)
     data = [
-        {**line, **top, "y": heights, "name": "height", "marker": {"color": _color(0)}},
-        {**line, **bottom, "y": [s[0] for s in shapes], "name": "channels", "marker": {"color": _color(1)}},
+        {**line, **top, "y": heights, "name": _("height"), "marker": {"color": _color(0)}},
+        {**line, **bottom, "y": [s[0] for s in shapes], "name": _("channels"), "marker": {"color": _color(1)}},
     ]
     # ticks at the sizes the network has (a log axis's own minor ticks read "100, 5, 2, 10 …")
     ticks = sorted(set(heights))
     axes["yaxis"].update(type="log", tickmode="array", tickvals=ticks, ticktext=[str(t) for t in ticks])
     axes["xaxis2"].update(tickmode="array", tickvals=idx, ticktext=xs, tickangle=-60)
-    return _figure(data, "Spatial size and channels along the depth", height=460, **axes)
+    return _figure(data, _("Spatial size and channels along the depth"), height=460, **axes)
+
+
+GROUP_TITLES = {
+    ("params", "stages"): N_("Params per stage"), ("macs", "stages"): N_("MACs per stage"),
+    ("params", "blocks"): N_("Params per block"), ("macs", "blocks"): N_("MACs per block"),
+}
 
 
 def compare_groups(a: Analysis, b: Analysis, level: str, metric: str) -> Figure:
@@ -188,7 +195,7 @@ def compare_groups(a: Analysis, b: Analysis, level: str, metric: str) -> Figure:
     names = list(dict.fromkeys([g.name for g in ga] + [g.name for g in gb]))
     va = {g.name: getattr(g, metric) for g in ga}
     vb = {g.name: getattr(g, metric) for g in gb}
-    unit = "params" if metric == "params" else "MACs"
+    unit = _("params") if metric == "params" else "MACs"
     data = [
         {
             "type": "bar", "x": [_text(n) for n in names], "y": [vals.get(n) for n in names], "name": label,
@@ -197,7 +204,7 @@ def compare_groups(a: Analysis, b: Analysis, level: str, metric: str) -> Figure:
         }
         for label, vals, color in (("A", va, A_COLOR), ("B", vb, B_COLOR))
     ]
-    return _figure(data, f"{unit[0].upper()}{unit[1:]} per {level[:-1]}")
+    return _figure(data, _(GROUP_TITLES[metric, level]))
 
 
 def family(entries: list[tuple[str, Analysis]]) -> Figure:
@@ -210,32 +217,33 @@ def family(entries: list[tuple[str, Analysis]]) -> Figure:
             "type": "scatter", "x": [t.macs], "y": [t.params], "name": _text(name), "mode": "markers+text", "text": [_text(name)],
             "textposition": "top center" if i % 2 == 0 else "bottom center",  # neighbours' labels apart
             "marker": {"size": 10 + t.depth / 6, "color": _color(i)},
-            "hovertemplate": f"{_text(name)}<br>{si(t.macs)} MACs<br>{si(t.params)} params<br>depth {t.depth}<extra></extra>",
+            "hovertemplate": _("{name}<br>{macs} MACs<br>{params} params<br>depth {depth}").format(
+                name=_text(name), macs=si(t.macs), params=si(t.params), depth=t.depth) + "<extra></extra>",
         })
     return _figure(
-        data, "The family: cost against size (marker size: depth)", height=420, showlegend=False,
-        xaxis={"title": {"text": "MACs per image"}, "type": "log"},
-        yaxis={"title": {"text": "params"}, "type": "log"},
+        data, _("The family: cost against size (marker size: depth)"), height=420, showlegend=False,
+        xaxis={"title": {"text": _("MACs per image")}, "type": "log"},
+        yaxis={"title": {"text": _("params")}, "type": "log"},
     )
 
 
 def lesson_bars(les: BlockLesson, lesson: str) -> Figure:
     """The block as built against the block without its 1×1 reduces (or unfactorised)."""
     if lesson == "reduce":
-        other, params, macs = "without 1×1 reduce", les.params_without_reduce, les.macs_without_reduce
+        other, params, macs = _("without 1×1 reduce"), les.params_without_reduce, les.macs_without_reduce
     else:
-        other, params, macs = "unfactorised", les.params_unfactorised, les.macs_unfactorised
-    axes, cells = _grid(1, 2, ("Params", "MACs"))
+        other, params, macs = _("unfactorised"), les.params_unfactorised, les.macs_unfactorised
+    axes, cells = _grid(1, 2, (_("Params"), _("MACs")))
     data = [
         {
-            "type": "bar", **cell, "x": ["as built", other], "y": [built, instead],
+            "type": "bar", **cell, "x": [_("as built"), other], "y": [built, instead],
             "text": [si(built), si(instead)], "textposition": "auto",
             "marker": {"color": [A_COLOR, PALETTE[3]]}, "showlegend": False,
             "hovertemplate": "%{x}<br>%{y:,}<extra></extra>",
         }
         for cell, (built, instead) in zip(cells, ((les.params, params), (les.macs, macs)))
     ]
-    return _figure(data, f"{_text(les.block)}: as built vs {other}", height=320, **axes)
+    return _figure(data, _("{block}: as built vs {other}").format(block=_text(les.block), other=other), height=320, **axes)
 
 
 def path_shares(les: BlockLesson) -> Figure:
@@ -244,11 +252,11 @@ def path_shares(les: BlockLesson) -> Figure:
     for i, p in enumerate(les.paths):
         label = _text(p.field or p.name)
         data.append({
-            "type": "bar", "y": ["channels", "MACs"], "x": [p.share, p.macs / les.macs if les.macs else 0],
+            "type": "bar", "y": [_("channels"), _("MACs")], "x": [p.share, p.macs / les.macs if les.macs else 0],
             "name": label, "orientation": "h", "marker": {"color": _color(i)},
             "hovertemplate": f"{label} ({_text(p.label)})<br>%{{x:.1%}}<extra></extra>",
         })
-    fig = _figure(data, "Share of each path", height=220, barmode="stack",
+    fig = _figure(data, _("Share of each path"), height=220, barmode="stack",
                   xaxis={"tickformat": ".0%"}, yaxis={"autorange": "reversed"})
     fig["layout"]["legend"]["traceorder"] = "normal"
     return fig

@@ -126,8 +126,9 @@ def block_lesson(net: Network, block: str) -> BlockLesson:
 
 
 @lru_cache(maxsize=48)
-def chart_json(figure: Callable[[Analysis], charts.Figure], net: Network) -> str:
-    """A chart of the network's analysis as plotly JSON (a figure is mutable; its text is not)."""
+def chart_json(figure: Callable[[Analysis], charts.Figure], net: Network, lang: str = i18n.SOURCE) -> str:
+    """A chart of the network's analysis as plotly JSON (a figure is mutable; its text is not),
+    in the session's language ``lang`` (part of the cache's key: its words are built in)."""
     return json.dumps(figure(analyze(net)), separators=(",", ":"))
 
 
@@ -139,7 +140,7 @@ def plotly_figure(fig: charts.Figure) -> go.Figure:
 
 def chart(figure: Callable[[Analysis], charts.Figure], net: Network, key: str) -> None:
     """``st.plotly_chart`` of ``figure(analyze(net))``, built once per network, not on every rerun."""
-    st.plotly_chart(plotly_figure(json.loads(chart_json(figure, net))), key=key)
+    st.plotly_chart(plotly_figure(json.loads(chart_json(figure, net, i18n.language()))), key=key)
 
 
 @lru_cache(maxsize=8)
@@ -826,7 +827,7 @@ def diagram(
     )
     if not caption:
         return
-    text = _("Scroll or pinch to zoom, drag to pan, type a name to find it, click a node to select it.") + " " + report.COUNTING_RULE + "."
+    text = _("Scroll or pinch to zoom, drag to pan, type a name to find it, click a node to select it.") + " " + _(COUNTING) + "."
     if selected:
         text = _("Selected: {name}").format(name=state.md_literal(selected)) + " · " + text
     st.caption(text)
@@ -886,10 +887,12 @@ def layer_table(a: Analysis, prefix: str = "main", selected: str | None = None) 
     df = tables.layers(a, stages, blocks)
     shown = tables.with_totals(df, [c for c in tables.LAYER_COLUMNS.values() if c in tables.DEFAULT_COLUMNS or c in extra])
     number = lambda c: st.column_config.NumberColumn(_(c), format="localized")  # noqa: E731
-    config_ = {c: (number(c) if c in tables.NUMBER_COLUMNS else st.column_config.TextColumn(_(c))) for c in shown.columns}
-    config_["Layer"] = st.column_config.TextColumn(_("Layer"), width="medium", pinned=True)
+    labels = {c: _(c) for c in shown.columns}  # the columns as the reader's language names them
+    english = {v: k for k, v in labels.items()}
+    config_ = {labels[c]: (number(c) if c in tables.NUMBER_COLUMNS else st.column_config.TextColumn(_(c))) for c in shown.columns}
+    config_[labels["Layer"]] = st.column_config.TextColumn(_("Layer"), width="medium", pinned=True)
     keys = leaf_keys(a, selected)
-    styled = shown.style.apply(lambda row: tables.row_style(row, keys), axis=1)
+    styled = shown.rename(columns=labels).style.apply(lambda row: tables.row_style(row.rename(index=english), keys), axis=1)
 
     def picked() -> None:
         rows = st.session_state[f"{prefix}_table"].selection.rows
@@ -934,12 +937,12 @@ def block_picker(net: Network) -> str | None:
     if not blocks:
         return None
     names = [b.name for b in blocks]
-    kinds = {b.name: b.kind or "block" for b in blocks}
+    kinds = {b.name: b.kind or _("block") for b in blocks}
     key = "block_name"
     if st.session_state.get(key) not in names:
         lecture = [b.name for b in blocks if b.kind in TEMPLATES and len(TEMPLATES[b.kind].fields) >= 4]
         st.session_state[key] = (lecture or names)[0]
-    return st.selectbox("Block", names, key=key, format_func=lambda n: f"{n} · {kinds[n]}")
+    return st.selectbox(_("Block"), names, key=key, format_func=lambda n: f"{n} · {kinds[n]}")
 
 
 # --- two designs -----------------------------------------------------------------------------------
@@ -980,9 +983,9 @@ def compare_side(side: str) -> Analysis | None:
             _compare_set(side, state.from_preset(choice))
 
     st.selectbox(
-        f"Network {side.upper()}", options, **option(p + "preset", options, UPLOADED if d.base is not None else d.preset),
+        _("Network {side}").format(side=side.upper()), options, **option(p + "preset", options, UPLOADED if d.base is not None else d.preset),
         key=p + "preset", on_change=pick,
-        format_func=lambda o: f"{d.base.name} (uploaded)" if o == UPLOADED and d.base is not None else o,
+        format_func=lambda o: _("{name} (uploaded)").format(name=d.base.name) if o == UPLOADED and d.base is not None else o,
     )
     net = knob_net(d)
 
@@ -992,31 +995,33 @@ def compare_side(side: str) -> Analysis | None:
             try:
                 ss.compare = {**ss.compare, side: make(compare_design(side))}
             except SpecError as err:
-                ss[p + "error"] = str(err)
+                ss[p + "error"] = i18n.error_text(err)
 
         return callback
 
     cols = st.columns(3)
     size = lambda d: state.with_input(d, (net.input[0], st.session_state[p + "height"], st.session_state[p + "width"]))  # noqa: E731
-    cols[0].number_input("Height", 1, L.MAX_INPUT_SIZE, **knob(p + "height", net.input[1]), key=p + "height", on_change=change(size))
-    cols[1].number_input("Width", 1, L.MAX_INPUT_SIZE, **knob(p + "width", net.input[2]), key=p + "width", on_change=change(size))
+    cols[0].number_input(_("Height"), 1, L.MAX_INPUT_SIZE, **knob(p + "height", net.input[1]), key=p + "height", on_change=change(size))
+    cols[1].number_input(_("Width"), 1, L.MAX_INPUT_SIZE, **knob(p + "width", net.input[2]), key=p + "width", on_change=change(size))
     cols[2].number_input(
-        "Width multiplier", L.MIN_WIDTH, L.MAX_WIDTH, **knob(p + "multiplier", float(net.width)), step=0.05, key=p + "multiplier",
+        _("Width multiplier"), L.MIN_WIDTH, L.MAX_WIDTH, **knob(p + "multiplier", float(net.width)), step=0.05, key=p + "multiplier",
         on_change=change(lambda d: state.with_width_multiplier(d, st.session_state[p + "multiplier"])),
     )
     st.button(
-        "Follow the Architecture page", key=p + "load", width="stretch", disabled=following,
+        _("Follow the Architecture page"), key=p + "load", width="stretch", disabled=following,
         on_click=lambda: _compare_set(side, None),
-        help="This side then shows the design being edited on the Architecture page, as it changes.",
+        help=_("This side then shows the design being edited on the Architecture page, as it changes."),
     )
-    st.caption(f"{state.md_literal(d.title)} — {'the design from the Architecture page' if following else 'set on this page'}")
+    source = _("the design from the Architecture page") if following else _("set on this page")
+    st.caption(f"{state.md_literal(d.title)} — {source}")
     message = st.session_state.pop(p + "error", None)
     if message:
         st.error(state.md_literal(message, 500), icon=":material/error:")
     try:
         return analyze(d.network())
     except SpecError as err:
-        st.error(f"**{state.md_literal(err.field or 'network')}** — {state.md_literal(err.detail, 500)}", icon=":material/error:")
+        field = err.field or _("network")
+        st.error(f"**{state.md_literal(field)}** — {state.md_literal(i18n.error_detail(err), 500)}", icon=":material/error:")
         return None
 
 
@@ -1027,31 +1032,32 @@ def latency(net: Network) -> None:
     """A button that times real CPU forward passes, with progress, one session at a time per
     server (the others wait in line, shown); the size guard's refusal is shown."""
     key = "code_latency_result"
-    if st.button("Measure CPU latency", key="code_measure", help="Builds the model with random weights and times forward passes, batch 1"):
+    if st.button(_("Measure CPU latency"), key="code_measure", help=_("Builds the model with random weights and times forward passes, batch 1")):
         bar = st.empty()  # the wait in line, then the progress
 
         def waiting(w: jobs.Waiting) -> None:
-            bar.info(f"Waiting for the server: another {w.running} is running (position {w.position})…", icon=":material/hourglass_top:")
+            bar.info(_("Waiting for the server: another {running} is running (position {position})…").format(
+                running=_(jobs.JOB_WORDS.get(w.running, w.running)), position=w.position), icon=":material/hourglass_top:")
 
         def progress(done: int, total: int) -> None:
-            bar.progress(done / total if total else 1.0, text=f"Forward pass {done} of {total}")
+            bar.progress(done / total if total else 1.0, text=_("Forward pass {done} of {total}").format(done=done, total=total))
 
         def measure():
-            bar.progress(0.0, text="Building the model…")
+            bar.progress(0.0, text=_("Building the model…"))
             return measure_latency(net, repeats=20, progress=progress)
 
         try:
             result = jobs.SERVER.run(measure, "measurement", on_wait=waiting, wait_s=LATENCY_WAIT_S)
         except jobs.Busy as err:
-            bar.warning(f"Not measured: {err}.", icon=":material/hourglass_disabled:")
+            bar.warning(_("Not measured: {why}.").format(why=i18n.coded_text(err)), icon=":material/hourglass_disabled:")
             return
         except TooLargeToRun as err:
             bar.empty()
-            st.error(f"Not measured: {state.md_literal(err, 500)}.", icon=":material/block:")
+            st.error(_("Not measured: {why}.").format(why=state.md_literal(i18n.coded_text(err), 500)), icon=":material/block:")
             return
         except ValueError as err:
             bar.empty()
-            st.error(f"Not measured: {state.md_literal(err, 500)}", icon=":material/block:")
+            st.error(_("Not measured: {why}").format(why=state.md_literal(i18n.coded_text(err), 500)), icon=":material/block:")
             return
         bar.empty()
         st.session_state[key] = (net, result)
@@ -1060,10 +1066,11 @@ def latency(net: Network) -> None:
         return
     measured_net, lat = stored
     if measured_net != net:
-        st.caption("The last measurement was of another design; measure again for this one.")
+        st.caption(_("The last measurement was of another design; measure again for this one."))
         return
     cols = st.columns(4)
-    cols[0].metric(_("Median latency"), fmt.duration(lat.median_ms), help=f"median of {lat.repeats} timed passes after {lat.warmup} warm-up passes")
+    cols[0].metric(_("Median latency"), fmt.duration(lat.median_ms),
+                   help=_("median of {repeats} timed passes after {warmup} warm-up passes").format(repeats=lat.repeats, warmup=lat.warmup))
     cols[1].metric(_("10th–90th percentile"), fmt.duration_range(lat.p10_ms, lat.p90_ms))
-    cols[2].metric("Throughput", f"{lat.gmacs_per_s:,.1f} GMAC/s")
-    cols[3].metric("Threads", str(lat.threads), help=f"torch {lat.torch_version}")
+    cols[2].metric(_("Throughput"), f"{lat.gmacs_per_s:,.1f} GMAC/s")
+    cols[3].metric(_("Threads"), str(lat.threads), help=f"torch {lat.torch_version}")

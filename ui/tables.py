@@ -14,7 +14,7 @@ from googlenet.checks import Check
 from googlenet.lessons import BlockLesson
 
 from . import format as fmt
-from .i18n import N_
+from .i18n import N_, _
 
 UNITS = fmt.UNITS
 si = fmt.si
@@ -26,7 +26,7 @@ mb = fmt.nbytes  # bytes: MB, GB past 1,000 MB
 
 def times(new: int, old: int) -> str:
     """``2.41× as built``."""
-    return f"{new / old:.2f}× as built" if old else "—"
+    return _("{ratio}× as built").format(ratio=f"{new / old:.2f}") if old else "—"
 
 
 shape = shape_str
@@ -47,23 +47,23 @@ def metrics(a: Analysis, origin: Analysis | None, units: str = "auto") -> list[M
 
     delta = fmt.delta
 
-    aux = f"; aux heads add {t.aux_params:,} params (training only)" if t.aux_params else ""
+    aux = _("; aux heads add {params} params (training only)").format(params=f"{t.aux_params:,}") if t.aux_params else ""
     return [
         Metric(N_("Params"), count(t.params, units), delta(t.params, o and o.params, lambda v: count(v, units)),
-               f"{t.params:,} trainable numbers (weights, biases, BatchNorm scales){aux}"),
+               _("{params} trainable numbers (weights, biases, BatchNorm scales)").format(params=f"{t.params:,}") + aux),
         Metric(N_("MACs"), count(t.macs, units), delta(t.macs, o and o.macs, lambda v: count(v, units)),
-               f"{t.macs:,} multiply-accumulates per image. {report.COUNTING_RULE}"),
+               _("{macs} multiply-accumulates per image.").format(macs=f"{t.macs:,}") + " " + _(report.COUNTING_RULE)),
         Metric(N_("FLOPs"), count(t.flops, units), delta(t.flops, o and o.flops, lambda v: count(v, units)),
                f"{t.flops:,} = 2 × MACs"),
         Metric(N_("Depth"), str(t.depth), delta(t.depth, o and o.depth, str),
-               "conv and linear layers on the longest input → output path"),
-        Metric(N_("Output"), shape(t.output_shape), None if o is None or o.output_shape == t.output_shape else f"was {shape(o.output_shape)}",
-               "shape of the logits, batch dimension left out"),
+               _("conv and linear layers on the longest input → output path")),
+        Metric(N_("Output"), shape(t.output_shape), None if o is None or o.output_shape == t.output_shape else _("was {shape}").format(shape=shape(o.output_shape)),
+               _("shape of the logits, batch dimension left out")),
         Metric(N_("Weights"), mb(t.weights_bytes), delta(t.weights_bytes, o and o.weights_bytes, mb),
-               "params × 4 bytes (fp32)"),
+               _("params × 4 bytes (fp32)")),
         Metric(N_("Peak activations"), mb(t.peak_activation_bytes),
                delta(t.peak_activation_bytes, o and o.peak_activation_bytes, mb),
-               "largest memory held by live tensors during one inference pass, batch 1, fp32"),
+               _("largest memory held by live tensors during one inference pass, batch 1, fp32")),
     ]
 
 
@@ -143,14 +143,14 @@ def paths(les: BlockLesson) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "Path": p.name,
-                "Width field": p.field,
-                "Layers": p.label,
-                "Params": p.params,
-                "MACs": p.macs,
-                "Output channels": p.out_channels,
-                "Share of channels": p.share,
-                "Share of MACs": p.macs / les.macs if les.macs else 0.0,
+                _("Path"): p.name,
+                _("Width field"): p.field,
+                _("Layers"): p.label,
+                _("Params"): p.params,
+                _("MACs"): p.macs,
+                _("Output channels"): p.out_channels,
+                _("Share of channels"): p.share,
+                _("Share of MACs"): p.macs / les.macs if les.macs else 0.0,
             }
             for p in les.paths
         ]
@@ -163,18 +163,18 @@ def swaps(les: BlockLesson, lesson: str) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "Path": s.path,
-                "As built": s.actual_label,
-                "Instead": s.alternative_label,
-                "Params": s.params,
-                "Params instead": s.alt_params,
-                "MACs": s.macs,
-                "MACs instead": s.alt_macs,
-                "MACs saved": 1 - s.macs / s.alt_macs if s.alt_macs else 0.0,
+                _("Path"): s.path,
+                _("As built"): s.actual_label,
+                _("Instead"): s.alternative_label,
+                _("Params"): s.params,
+                _("Params instead"): s.alt_params,
+                _("MACs"): s.macs,
+                _("MACs instead"): s.alt_macs,
+                _("MACs saved"): 1 - s.macs / s.alt_macs if s.alt_macs else 0.0,
             }
             for s in chosen
         ],
-        columns=["Path", "As built", "Instead", "Params", "Params instead", "MACs", "MACs instead", "MACs saved"],
+        columns=[_(c) for c in ("Path", "As built", "Instead", "Params", "Params instead", "MACs", "MACs instead", "MACs saved")],
     )
 
 
@@ -185,21 +185,21 @@ def compare_totals(a: Analysis, b: Analysis, units: str = "auto") -> pd.DataFram
     ta, tb = a.totals, b.totals
     rows = []
     for label, va, vb, fmt in (
-        ("Params", ta.params, tb.params, lambda v: count(v, units)),
-        ("MACs", ta.macs, tb.macs, lambda v: count(v, units)),
-        ("FLOPs", ta.flops, tb.flops, lambda v: count(v, units)),
-        ("Depth", ta.depth, tb.depth, str),
-        ("Layers", ta.layers, tb.layers, str),
-        ("Weights", ta.weights_bytes, tb.weights_bytes, mb),
-        ("Peak activations", ta.peak_activation_bytes, tb.peak_activation_bytes, mb),
+        (N_("Params"), ta.params, tb.params, lambda v: count(v, units)),
+        (N_("MACs"), ta.macs, tb.macs, lambda v: count(v, units)),
+        (N_("FLOPs"), ta.flops, tb.flops, lambda v: count(v, units)),
+        (N_("Depth"), ta.depth, tb.depth, str),
+        (N_("Layers"), ta.layers, tb.layers, str),
+        (N_("Weights"), ta.weights_bytes, tb.weights_bytes, mb),
+        (N_("Peak activations"), ta.peak_activation_bytes, tb.peak_activation_bytes, mb),
     ):
-        rows.append({"": label, "A": fmt(va), "B": fmt(vb), "B − A": signed(vb - va, fmt), "B / A": f"{vb / va:.2f}×" if va else ""})
+        rows.append({"": _(label), "A": fmt(va), "B": fmt(vb), "B − A": signed(vb - va, fmt), "B / A": f"{vb / va:.2f}×" if va else ""})
     rows.append(
         {
-            "": "Output",
+            "": _("Output"),
             "A": shape(ta.output_shape),
             "B": shape(tb.output_shape),
-            "B − A": "same" if ta.output_shape == tb.output_shape else "differs",
+            "B − A": _("same") if ta.output_shape == tb.output_shape else _("differs"),
             "B / A": "",
         }
     )
@@ -209,7 +209,7 @@ def compare_totals(a: Analysis, b: Analysis, units: str = "auto") -> pd.DataFram
 def compare_shapes(a: Analysis, b: Analysis) -> pd.DataFrame:
     """Stages and blocks present in both networks whose output shapes differ, and those in one only."""
     rows = []
-    for kind, ga, gb in (("stage", a.stages, b.stages), ("block", a.blocks, b.blocks)):
+    for kind, ga, gb in ((N_("stage"), a.stages, b.stages), (N_("block"), a.blocks, b.blocks)):
         ma = {g.name: g for g in ga}
         mb_ = {g.name: g for g in gb}
         names = [g.name for g in ga] + [g.name for g in gb if g.name not in ma]
@@ -218,8 +218,8 @@ def compare_shapes(a: Analysis, b: Analysis) -> pd.DataFrame:
             sx = shape(x.out_shape) if x else "—"
             sy = shape(y.out_shape) if y else "—"
             if sx != sy:
-                rows.append({"Where": kind, "Name": name, "A output": sx, "B output": sy})
-    return pd.DataFrame(rows, columns=["Where", "Name", "A output", "B output"])
+                rows.append({_("Where"): _(kind), _("Name"): name, _("A output"): sx, _("B output"): sy})
+    return pd.DataFrame(rows, columns=[_("Where"), _("Name"), _("A output"), _("B output")])
 
 
 # --- the family ------------------------------------------------------------------------------------
@@ -231,14 +231,14 @@ def family(entries: list[tuple[str, str, Analysis]], readable: bool = False) -> 
     return pd.DataFrame(
         [
             {
-                "Network": name,
-                "Params": fmt(a.totals.params),
-                "MACs": fmt(a.totals.macs),
-                "Depth": a.totals.depth,
-                "Layers": a.totals.layers,
-                "Default input": shape(a.network.input),
-                "Blocks": len(a.blocks),
-                "Idea": idea,
+                _("Network"): name,
+                _("Params"): fmt(a.totals.params),
+                _("MACs"): fmt(a.totals.macs),
+                _("Depth"): a.totals.depth,
+                _("Layers"): a.totals.layers,
+                _("Default input"): shape(a.network.input),
+                _("Blocks"): len(a.blocks),
+                _("Idea"): idea,
             }
             for name, idea, a in entries
         ]
