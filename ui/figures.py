@@ -18,6 +18,7 @@ from googlenet import analyze, report
 from googlenet.render import ORIENTATIONS, SCALES, GraphvizMissing, RenderError, block_dot, find_dot, legend, render, to_dot
 from googlenet.spec import Network, SpecError
 
+from . import i18n
 from .i18n import N_, _
 
 ORIENTATION_LABELS = {"tb": N_("Top-down"), "bt": N_("Bottom-up"), "lr": N_("Left-right")}
@@ -36,6 +37,7 @@ class FigureOptions:
     fold: bool = True  # runs of equal blocks as one node (blocks level)
     transparent: bool = False
     excel: bool = True  # the CSV with a byte-order mark, which Excel needs to read UTF-8
+    lang: str = "en"  # the words of the drawing, its legend and the CSV's headers
 
 
 def figure_options(prefix: str = "main", default_orientation: str = "tb", block: bool = False) -> FigureOptions:
@@ -52,12 +54,12 @@ def figure_options(prefix: str = "main", default_orientation: str = "tb", block:
     )
     if block:
         transparent = cols[2].toggle(_("Transparent"), key=f"{prefix}_fig_transparent", help=_("Leave the background unpainted (PNG, SVG, PDF)"))
-        return FigureOptions(orientation, scale, transparent=transparent)
+        return FigureOptions(orientation, scale, transparent=transparent, lang=i18n.language())
     fit = cols[2].toggle(_("Fit 16:9"), key=f"{prefix}_fig_fit", help=_("Wrap the network into columns for a 16:9 slide"))
     fold = cols[3].toggle(_("Fold repeats"), value=True, key=f"{prefix}_fig_fold", help=_("Draw a run of equal blocks as one node (“block17_1–20 ×20”)"))
     transparent = cols[4].toggle(_("Transparent"), key=f"{prefix}_fig_transparent", help=_("Leave the background unpainted (PNG, SVG, PDF)"))
     excel = cols[5].toggle(_("CSV for Excel"), value=True, key=f"{prefix}_fig_excel", help=_("With a byte-order mark, so that Excel reads “×” and Chinese names right"))
-    return FigureOptions(orientation, scale, "16:9" if fit else None, fold, transparent, excel)
+    return FigureOptions(orientation, scale, "16:9" if fit else None, fold, transparent, excel, i18n.language())
 
 
 # --- bounded caches of immutable values ---------------------------------------------------------
@@ -69,6 +71,7 @@ def figure_dot(net: Network, level: str, expand: str | None, color: str, numbers
     return to_dot(
         analyze(net), level, expand=expand, color=color, numbers=numbers, theme=theme,
         orientation=fig.orientation, fit=fig.fit, fold=fig.fold, transparent=fig.transparent,
+        words=i18n.diagram_words(fig.lang),
     )
 
 
@@ -82,18 +85,19 @@ def figure_file(net: Network, level: str, expand: str | None, color: str, number
 @lru_cache(maxsize=32)
 def block_file(net: Network, block: str, theme: str, fig: FigureOptions, fmt: str) -> bytes:
     """One block's figure, as the lecture draws it, as ``fmt``."""
-    dot = block_dot(analyze(net), block, theme=theme, orientation=fig.orientation, transparent=fig.transparent)
+    dot = block_dot(analyze(net), block, theme=theme, orientation=fig.orientation, transparent=fig.transparent,
+                    words=i18n.diagram_words(fig.lang))
     return render(dot, fmt, scale=fig.scale if fmt == "png" else None)
 
 
 @lru_cache(maxsize=16)
-def csv_bytes(net: Network, excel: bool) -> bytes:
-    return report.to_csv_bytes(analyze(net), excel=excel)
+def csv_bytes(net: Network, excel: bool, lang: str = "en") -> bytes:
+    return report.to_csv_bytes(analyze(net), excel=excel, headers=i18n.csv_headers(lang))
 
 
 def figure_legend(net: Network, level: str, expand: str | None, color: str, fig: FigureOptions) -> list[tuple[str, str]]:
     """The legend the figure draws (for chips under the page's diagram): the same entries."""
-    return legend(color, analyze(net), level, expand=expand, fold=fig.fold)
+    return legend(color, analyze(net), level, expand=expand, fold=fig.fold, words=i18n.diagram_words(fig.lang))
 
 
 # --- download buttons ------------------------------------------------------------------------------
@@ -145,7 +149,7 @@ def block_downloads(net: Network, block: str, file_stem: str, theme: str, fig: F
 def csv_download(net: Network, file_name: str, fig: FigureOptions, prefix: str = "main") -> None:
     """The layer table as CSV, with a byte-order mark when ``fig.excel``."""
     st.download_button(
-        _("Layer table CSV (Excel)") if fig.excel else _("Layer table CSV"), data=csv_bytes(net, fig.excel), file_name=file_name,
+        _("Layer table CSV (Excel)") if fig.excel else _("Layer table CSV"), data=csv_bytes(net, fig.excel, fig.lang), file_name=file_name,
         mime="text/csv", key=f"{prefix}_fig_dl_csv", on_click="ignore", icon=":material/table:",
     )
 

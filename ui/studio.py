@@ -63,31 +63,31 @@ LATENCY_WAIT_S = 60.0  # longest wait in line for the server before a measuremen
 
 
 @lru_cache(maxsize=64)
-def dot_text(net: Network, level: str, expand: str | None, color: str, numbers: bool, theme: str) -> str:
-    return to_dot(analyze(net), level=level, expand=expand, color=color, numbers=numbers, theme=theme)
+def dot_text(net: Network, level: str, expand: str | None, color: str, numbers: bool, theme: str, lang: str = "en") -> str:
+    return to_dot(analyze(net), level=level, expand=expand, color=color, numbers=numbers, theme=theme, words=i18n.diagram_words(lang))
 
 
-def diagram_file(net: Network, level: str, expand: str | None, color: str, numbers: bool, theme: str, fmt: str) -> bytes:
-    """The diagram rendered by ``dot`` (SVG for the page, PNG/SVG for download). A drawing that
-    failed (too large, or ``dot`` out of time) fails again at once from the cache: a link that
-    cost ``dot`` its time limit once does not cost it again on every rerun."""
-    data, err = _diagram_outcome(net, level, expand, color, numbers, theme, fmt)
+def diagram_file(net: Network, level: str, expand: str | None, color: str, numbers: bool, theme: str, fmt: str, lang: str = "en") -> bytes:
+    """The diagram rendered by ``dot`` (SVG for the page, PNG/SVG for download), in ``lang``'s
+    words. A drawing that failed (too large, or ``dot`` out of time) fails again at once from
+    the cache: a link that cost ``dot`` its time limit once does not cost it again on every rerun."""
+    data, err = _diagram_outcome(net, level, expand, color, numbers, theme, fmt, lang)
     if err is not None:
         raise err
     return data
 
 
 @lru_cache(maxsize=64)
-def _diagram_outcome(net: Network, level: str, expand: str | None, color: str, numbers: bool, theme: str, fmt: str):
+def _diagram_outcome(net: Network, level: str, expand: str | None, color: str, numbers: bool, theme: str, fmt: str, lang: str = "en"):
     try:
-        return render(dot_text(net, level, expand, color, numbers, theme), fmt), None
+        return render(dot_text(net, level, expand, color, numbers, theme, lang), fmt), None
     except RenderError as err:
         return None, err
 
 
 @lru_cache(maxsize=64)
-def block_svg(net: Network, block: str, theme: str) -> bytes:
-    return render(block_dot(analyze(net), block, theme=theme), "svg")
+def block_svg(net: Network, block: str, theme: str, lang: str = "en") -> bytes:
+    return render(block_dot(analyze(net), block, theme=theme, words=i18n.diagram_words(lang)), "svg")
 
 
 @lru_cache(maxsize=32)
@@ -814,14 +814,15 @@ def diagram(
     across reruns, the blocks the last design change touched flashed and brought into view,
     a click selecting a node (its key in ``st.session_state[select_key]``)."""
     args = (net, opts.level, opts.expand, opts.color, opts.numbers, opts.theme)
-    svg = _drawn(lambda: diagram_file(*args, "svg"), lambda: dot_text(*args))
+    lang = i18n.language()
+    svg = _drawn(lambda: diagram_file(*args, "svg", lang), lambda: dot_text(*args, lang))
     if svg is None:
         return
     a = analyze(net)
     changed, token = diagram_view.design_changes(key, net)
     selected = st.session_state.get(select_key) if select_key else None
     _show_svg(
-        svg, legend(opts.color, a, opts.level, expand=opts.expand), height, _("Diagram of {name} at the level of {level}").format(name=net.name, level=opts.level),
+        svg, legend(opts.color, a, opts.level, expand=opts.expand, words=i18n.diagram_words(lang)), height, _("Diagram of {name} at the level of {level}").format(name=net.name, level=opts.level),
         opts.theme, key, focus=diagram_view.lecture_focus([g.key for g in a.blocks]), changed=changed, change_token=token,
         selected=selected, marked=marked, select_key=select_key,
     )
@@ -835,7 +836,8 @@ def diagram(
 
 def block_diagram(net: Network, block: str, height: int = 560) -> None:
     th = theme()
-    svg = _drawn(lambda: block_svg(net, block, th), lambda: block_dot(analyze(net), block, theme=th))
+    lang = i18n.language()
+    svg = _drawn(lambda: block_svg(net, block, th, lang), lambda: block_dot(analyze(net), block, theme=th, words=i18n.diagram_words(lang)))
     if svg is None:
         return
     # the drawing has its own legend; a click selects the layer for the Architecture page too
