@@ -55,7 +55,9 @@ def inline_script_hashes() -> list[str]:
     import importlib.util
 
     index = Path(importlib.util.find_spec("streamlit").origin).parent / "static" / "index.html"
-    pages = (index.read_text(encoding="utf-8"),)
+    from ui import viewlink
+
+    pages = (index.read_text(encoding="utf-8"), viewlink.page({}))
     bodies = [m["body"] for page in pages for m in INLINE_SCRIPT.finditer(page) if "src=" not in m["attrs"]]
     return sorted({"'sha256-" + base64.b64encode(hashlib.sha256(b.encode("utf-8")).digest()).decode("ascii") + "'" for b in bodies})
 

@@ -250,7 +250,7 @@ def test_a_download_is_found_whichever_replica_the_route_cookie_points_to(stack)
                 await c.ws.close()
 
     fetched = asyncio.run(main())
-    assert len(fetched) >= 3  # the main page's exports: the diagram, the layer table, the config
+    assert len(fetched) >= 2  # the main page's exports made at once: the layer table and the config (the diagram files are made when clicked)
     for path, (own, routed_elsewhere, elsewhere) in fetched.items():
         seen = f"{path}: own route {own[0]}, the other route {routed_elsewhere[0]}, the other replica {elsewhere[0]}; {stack.logs()}"
         assert own[0] == 200 and own[1], seen

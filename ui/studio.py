@@ -45,7 +45,7 @@ from googlenet.presets import PRESETS, preset_names
 from googlenet.render import COLORS, LEVELS, GraphvizMissing, RenderError, block_dot, expandable, legend, render, to_dot
 from googlenet.spec import Block, InputTooSmall, Network, SpecError
 
-from . import charts, figures, i18n, jobs, state, tables
+from . import charts, figures, i18n, jobs, state, tables, viewlink
 from . import diagram as diagram_view
 from . import format as fmt
 from .history import History
@@ -239,12 +239,7 @@ def replace_view_link() -> None:
     """The view into the address bar without a history entry: the browser's ``replaceState``
     (Streamlit pushes an entry whenever a script changes the query parameters)."""
     want = {k: view_params().get(k) for k in state.VIEW}
-    script = (
-        "<script>(function(){try{const w=window.parent,h=w.history,u=new URL(w.location.href),want="
-        + json.dumps(want, sort_keys=True)
-        + ";for(const[k,v]of Object.entries(want)){if(v===null)u.searchParams.delete(k);else u.searchParams.set(k,v);}"
-        "if(u.href!==w.location.href)h.replaceState(h.state,'',u.href);}catch(e){}})();</script>"
-    )
+    script = viewlink.page(want)
     with st.container(key="main_view_link", height=1, border=False):
         st.iframe(script, height=1)
 
