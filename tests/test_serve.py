@@ -113,76 +113,6 @@ def test_headers_and_health_through_nginx(stack):
     assert healthy(stack.url) and all(healthy(stack.replica_url(n)) for n in stack.names)
 
 
-@pytest.mark.browser
-@off_the_loop
-def test_the_app_works_in_a_browser_through_nginx_and_survives_its_replica_crashing(stack):
-    with chromium() as browser:
-        context = browser.new_context(viewport=VIEWPORT)
-        context.add_init_script(WATCH_CSP)
-        page = context.new_page()
-        sockets = []
-        page.on("websocket", lambda ws: sockets.append(ws.url) if ws.url.endswith("/_stcore/stream") else None)
-        app = App(page, stack.url)
-        before = {n: stack.sessions(n) for n in stack.names}
-        app.open("?preset=d2l&inception3a.c1=40")
-        held = replica_holding(stack, before)
-        app.press(COUNT_KEY)  # b4: 5 → 6
-        design = expected_params(40, 6, "auto")
-        assert app.metric("Params").inner_text() == design
-
-        # every page draws under the policy, the measurement included; a second tab (the same
-        # cookie, so the same replica) measures a large network first, and this one waits its turn
-        for title in ("Inception block", "Compare", "Family", "Code & checks"):
-            app.navigate(title)
-        other = App(context.new_page(), stack.url).open("?preset=inception-v4", path="/code", title="Code & checks")
-        other.page.locator(".st-key-code_measure button").first.click()
-        other.page.locator("[data-testid=stProgress]").first.wait_for()
-        page.locator(".st-key-code_measure button").first.click()
-        waiting = page.locator("[data-testid=stAlertContentInfo]", has_text="Waiting for the server: another measurement is running (position 1)…")
-        waiting.wait_for()
-        page.locator("[data-testid=stMetricLabel]", has_text="Median latency").wait_for()
-        assert waiting.count() == 0
-        other.page.locator("[data-testid=stMetricLabel]", has_text="Median latency").wait_for()
-        assert other.problems() == []
-        other.page.close()
-        page.locator("[data-testid=stSidebarNav] a").first.click()
-        page.locator("h1", has_text="Inception Studio").first.wait_for()
-        app.wait_drawn()
-        app.idle()
-        assert page.evaluate("window.__csp || []") == [], "the policy blocked something the app needs"
-        assert app.problems() == []
-
-        # ... and is enforced: an inline script nobody listed does not run
-        page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.__ran = 1'; document.body.append(s); }")
-        assert page.evaluate("window.__ran") is None
-        assert any(v.startswith("script-src-elem inline") for v in page.evaluate("window.__csp"))
-
-        # another site cannot frame the app
-        framing = context.new_page()
-        framing.goto(f"data:text/html,<iframe src='{stack.url}/' width=600 height=400></iframe>")
-        wait_until(lambda: len(framing.frames) == 2 and framing.frames[1].url != "about:blank", "the frame to load or fail",
-                   pause=lambda: framing.wait_for_timeout(50))
-        assert framing.frames[1].url.startswith("chrome-error://")
-        framing.close()
-
-        # the replica holding this page's websocket crashes
-        old = stack.kill(held)
-        wait_until(lambda: len(sockets) >= 2, "a new websocket from the page", pause=lambda: page.wait_for_timeout(50))
-        assert app.metric("Params").inner_text() == design  # the page still shows it
-        # moving on: the first rerun on the new replica starts from the link, so a move is the
-        # held design or the next one, and nothing else
-        for _ in range(2):
-            app.press(COUNT_KEY)
-            count = int(parse_qs(urlsplit(page.url).query)["b4"][0])
-            assert count in (6, 7), page.url
-            assert app.metric("Params").inner_text() == expected_params(40, count, "auto")
-            if count == 7:
-                break
-        assert count == 7
-        assert app.problems() == []
-        stack.wait_restarted(held, old)
-
-
 @off_the_loop
 def test_a_route_cookie_pins_a_session_to_one_replica(stack):
     async def replica_of(cookies: dict[str, str]) -> str:
@@ -256,6 +186,76 @@ def test_a_download_is_found_whichever_replica_the_route_cookie_points_to(stack)
         assert own[0] == 200 and own[1], seen
         assert elsewhere[0] == 404, seen  # the other replica does not have it ...
         assert routed_elsewhere == own, seen  # ... so nginx asked on, and found the same file
+
+
+@pytest.mark.browser
+@off_the_loop
+def test_the_app_works_in_a_browser_through_nginx_and_survives_its_replica_crashing(stack):
+    with chromium() as browser:
+        context = browser.new_context(viewport=VIEWPORT)
+        context.add_init_script(WATCH_CSP)
+        page = context.new_page()
+        sockets = []
+        page.on("websocket", lambda ws: sockets.append(ws.url) if ws.url.endswith("/_stcore/stream") else None)
+        app = App(page, stack.url)
+        before = {n: stack.sessions(n) for n in stack.names}
+        app.open("?preset=d2l&inception3a.c1=40")
+        held = replica_holding(stack, before)
+        app.press(COUNT_KEY)  # b4: 5 → 6
+        design = expected_params(40, 6, "auto")
+        assert app.metric("Params").inner_text() == design
+
+        # every page draws under the policy, the measurement included; a second tab (the same
+        # cookie, so the same replica) measures a large network first, and this one waits its turn
+        for title in ("Inception block", "Compare", "Family", "Code & checks"):
+            app.navigate(title)
+        other = App(context.new_page(), stack.url).open("?preset=inception-v4", path="/code", title="Code & checks")
+        other.page.locator(".st-key-code_measure button").first.click()
+        other.page.locator("[data-testid=stProgress]").first.wait_for()
+        page.locator(".st-key-code_measure button").first.click()
+        waiting = page.locator("[data-testid=stAlertContentInfo]", has_text="Waiting for the server: another measurement is running (position 1)…")
+        waiting.wait_for()
+        page.locator("[data-testid=stMetricLabel]", has_text="Median latency").wait_for()
+        assert waiting.count() == 0
+        other.page.locator("[data-testid=stMetricLabel]", has_text="Median latency").wait_for()
+        assert other.problems() == []
+        other.page.close()
+        page.locator("[data-testid=stSidebarNav] a").first.click()
+        page.locator("h1", has_text="Inception Studio").first.wait_for()
+        app.wait_drawn()
+        app.idle()
+        assert page.evaluate("window.__csp || []") == [], "the policy blocked something the app needs"
+        assert app.problems() == []
+
+        # ... and is enforced: an inline script nobody listed does not run
+        page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.__ran = 1'; document.body.append(s); }")
+        assert page.evaluate("window.__ran") is None
+        assert any(v.startswith("script-src-elem inline") for v in page.evaluate("window.__csp"))
+
+        # another site cannot frame the app
+        framing = context.new_page()
+        framing.goto(f"data:text/html,<iframe src='{stack.url}/' width=600 height=400></iframe>")
+        wait_until(lambda: len(framing.frames) == 2 and framing.frames[1].url != "about:blank", "the frame to load or fail",
+                   pause=lambda: framing.wait_for_timeout(50))
+        assert framing.frames[1].url.startswith("chrome-error://")
+        framing.close()
+
+        # the replica holding this page's websocket crashes
+        old = stack.kill(held)
+        wait_until(lambda: len(sockets) >= 2, "a new websocket from the page", pause=lambda: page.wait_for_timeout(50))
+        assert app.metric("Params").inner_text() == design  # the page still shows it
+        # moving on: the first rerun on the new replica starts from the link, so a move is the
+        # held design or the next one, and nothing else
+        for _ in range(2):
+            app.press(COUNT_KEY)
+            count = int(parse_qs(urlsplit(page.url).query)["b4"][0])
+            assert count in (6, 7), page.url
+            assert app.metric("Params").inner_text() == expected_params(40, count, "auto")
+            if count == 7:
+                break
+        assert count == 7
+        assert app.problems() == []
+        stack.wait_restarted(held, old)
 
 
 @off_the_loop
