@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
+from deploy.stack import descendants
 from tests.browser.driver import BUILD, ERROR_ALERT, EXCEPTION, launch, vm
 
 VIEWPORT = {"width": 1280, "height": 900}
@@ -341,32 +342,13 @@ async def _session(browser, url: str, plan: Plan, expected: dict[int, str], thin
     return res
 
 
-def _descendants(pid: int) -> list[int]:
-    """Every live process started, directly or not, by ``pid``."""
-    parent = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parent[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                pass
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        kids = [c for c, pp in parent.items() if pp == p]
-        found += kids
-        todo += kids
-    return found
-
-
 def _lower_priority(niceness: int, spare: int | None) -> None:
     """Our browsers' page renderers yield the CPU to the server, as browsers on the students'
     own computers would; renderers started later inherit it from Chromium's zygote. The
     browser's own processes (its network service times the websocket frames) are left as
     they are, and so is ``spare`` (the server, when we started it too)."""
-    keep = {spare, *_descendants(spare)} if spare else set()
-    for pid in _descendants(os.getpid()):
+    keep = {spare, *descendants(spare)} if spare else set()
+    for pid in descendants(os.getpid()):
         if pid in keep:
             continue
         try:
