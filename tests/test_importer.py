@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from googlenet import analyze, get_preset, preset_names
+from googlenet import analyze, get_preset
 from googlenet.cli import main
 from googlenet.codegen import to_python
 from googlenet.errors import SpecError
 from googlenet.importer import from_code, read_code
-from googlenet.knobs import Tweaks, set_block_count
+from googlenet.knobs import set_block_count
 
 from .lecture import BLOCK_NAMES, lecture_network
+from .test_codegen import variants
 
 BOOK = Path(__file__).parent / "reference" / "d2l"
 
@@ -128,15 +129,9 @@ def test_without_an_input_line_the_lectures_size_is_assumed():
 
 
 def designs():
-    out = []
-    for name in preset_names():
-        net = get_preset(name)
-        out.append((name, net))
-        if net.aux:
-            out.append((f"{name}+aux", replace(net, aux_enabled=True)))
-    out.append(("d2l width 0.75, 3×128×160, 7 classes", Tweaks("d2l", input=(3, 128, 160), classes=7, width=0.75).apply()))
-    out.append(("googlenet-torchvision with inception4f", set_block_count(get_preset("googlenet-torchvision"), "b4", 6)))
-    return out
+    """The generated code's own variants (tests/test_codegen.py), and a block that keeps an
+    upstream naming rule's pattern."""
+    return [*variants(), ("googlenet-torchvision with inception4f", set_block_count(get_preset("googlenet-torchvision"), "b4", 6))]
 
 
 @pytest.mark.parametrize("net", [n for _, n in designs()], ids=[i for i, _ in designs()])
