@@ -237,15 +237,7 @@ class Network(Draw):
                 src = self.stage_node(st, src)
             else:
                 text = self.stage_label(st, run[0])
-                with self.w.sub(
-                    f"cluster_s{st.index}_{k}",
-                    label=Html(f"<B>{html(text)}</B>"),
-                    labeljust="l",
-                    style="rounded,dashed",
-                    color=self.th.cluster,
-                    fontcolor=self.th.muted,
-                    fontsize=FONT_SIZE,
-                ):
+                with self.dashed_box(f"cluster_s{st.index}_{k}", f"<B>{html(text)}</B>"):
                     # the edge into the cluster runs to its first node: keep that node clear
                     # of the cluster's title, which sits above it on the left, with a spacer
                     strut = self.strut(text, self.first_across(run[0]))
@@ -285,6 +277,13 @@ class Network(Draw):
         """The size across the chain of a unit's first node (an opened block's title)."""
         first = f"t{u.item.start}" if u.open else self.node_of(u)
         return layout.oriented(*self.sizes[first], self.orientation).across
+
+    def dashed_box(self, name: str, label: str):
+        """A stage's or an aux head's cluster: a dashed rounded box titled top left."""
+        return self.w.sub(
+            name, label=Html(label), labeljust="l", style="rounded,dashed",
+            color=self.th.cluster, fontcolor=self.th.muted, fontsize=FONT_SIZE,
+        )
 
     def stage_node(self, st: StageView, src: Out) -> Out:
         g = st.group
@@ -435,15 +434,7 @@ class Network(Draw):
                 )
                 self.edge(src, node_id, style="dashed", weight=0)
                 continue
-            with self.w.sub(
-                f"cluster_x{x.start}",
-                label=Html(f"<B>{html(x.head.name)}</B>  {html(self.tr('aux'))}"),
-                labeljust="l",
-                style="rounded,dashed",
-                color=self.th.cluster,
-                fontcolor=self.th.muted,
-                fontsize=FONT_SIZE,
-            ):
+            with self.dashed_box(f"cluster_x{x.start}", f"<B>{html(x.head.name)}</B>  {html(self.tr('aux'))}"):
                 prev = src
                 for n, row in enumerate(x.rows):
                     node_id = f"r{x.start + n}"
