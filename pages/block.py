@@ -10,10 +10,6 @@ from ui.i18n import _
 from ui.state import md_literal, stem
 
 studio.page()
-i18n.init()
-with st.sidebar:
-    i18n.picker()
-i18n.keep_in_link()
 cur = studio.current()
 st.title(_("Inception block"))
 st.caption(_("One block of **{name}** (change the design on the Architecture page).").format(name=md_literal(cur.shown.title)))

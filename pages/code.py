@@ -9,10 +9,6 @@ from ui import i18n, interop, state, studio
 from ui.i18n import _
 
 studio.page()
-i18n.init()
-with st.sidebar:
-    i18n.picker()
-i18n.keep_in_link()
 cur = studio.current()
 st.title(_("Code & checks"))
 st.caption(_("For **{name}** (change the design on the Architecture page).").format(name=state.md_literal(cur.shown.title)))

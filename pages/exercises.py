@@ -4,14 +4,10 @@ computation asks of an accelerator. Every card opens the design it talks about."
 
 import streamlit as st
 
-from ui import exercises, i18n, studio
+from ui import exercises, studio
 from ui.i18n import _
 
 studio.page()
-i18n.init()
-with st.sidebar:
-    i18n.picker()
-i18n.keep_in_link()
 
 st.title(_("Exercises"))
 st.caption(_("The exercises of the GoogLeNet chapter of Dive into Deep Learning, answered with this app's numbers: every figure below is computed from the network it names, and each button opens that network on the Architecture page. MACs are the multiply-accumulates of conv and linear layers; FLOPs = 2 × MACs."))

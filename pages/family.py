@@ -8,10 +8,6 @@ from ui import accuracy, charts, i18n, studio, tables
 from ui.i18n import _
 
 studio.page()
-i18n.init()
-with st.sidebar:
-    i18n.picker()
-i18n.keep_in_link()
 st.title(_("Family"))
 st.caption(_("Every preset at its published input size and width; the idea is the preset's own one-line summary."))
 

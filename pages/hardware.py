@@ -4,14 +4,10 @@ beside their prediction."""
 
 import streamlit as st
 
-from ui import hardware, i18n, state, studio
+from ui import hardware, state, studio
 from ui.i18n import _
 
 studio.page()
-i18n.init()
-with st.sidebar:
-    i18n.picker()
-i18n.keep_in_link()
 cur = studio.current()
 st.title(_("Hardware"))
 st.caption(_("What **{name}** costs on a real device (change the design on the Architecture page).").format(name=state.md_literal(cur.shown.title)))

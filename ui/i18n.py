@@ -241,39 +241,21 @@ def link_params() -> dict[str, str]:
     return {}
 
 
-def keep_in_link() -> None:
-    """Put the chosen language into the address bar when the link lacks it (a no-op when the
-    link is written with ``link_params`` already)."""
-    import streamlit as st
-
-    wanted = link_params()
-    if wanted and st.query_params.get(PARAM) != wanted[PARAM]:
-        st.query_params[PARAM] = wanted[PARAM]
-
-
 def picker(key: str = PICKER) -> str:
     """The language picker (English / 中文); returns the session's language."""
     import streamlit as st
 
-    from streamlit.errors import StreamlitDuplicateElementKey, StreamlitWidgetAlreadyInstantiatedError
-
     lang = language()
     if st.session_state.get(key) != lang:
-        try:
-            st.session_state[key] = lang  # the widget shows the session's language, however it was set
-        except StreamlitWidgetAlreadyInstantiatedError:
-            return lang  # drawn already in this run (by the entry point's sidebar): one picker is enough
+        st.session_state[key] = lang  # the widget shows the session's language, however it was set
 
     def changed() -> None:
         set_language(st.session_state[key])
 
-    try:
-        st.segmented_control(
-            _("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, required=True, key=key,
-            on_change=changed, help=_("The interface's language; the link keeps it once chosen."),
-        )
-    except StreamlitDuplicateElementKey:
-        pass  # drawn already in this run (by the entry point's sidebar): one picker is enough
+    st.segmented_control(
+        _("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, required=True, key=key,
+        on_change=changed, help=_("The interface's language; the link keeps it once chosen."),
+    )
     return language()
 
 

@@ -278,16 +278,21 @@ def page() -> None:
     ``st.navigation`` call switches that off for good; a page that finds it still on switches
     it off itself and reruns through the entry point, so even that first visit gets the app's
     navigation. (AppTest turns the folder mode back on before every run, where a rerun would
-    swallow a button click; there the page just goes on, with the shared state set here.)
+    swallow a button click; there the page just goes on, with the shared state set here and
+    the language picker the entry point would have drawn.)
     """
     from streamlit import config as st_config
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    alone = PagesManager.uses_pages_directory
+    if alone:
         PagesManager.uses_pages_directory = False
         if not st_config.get_option("global.appTest"):
             st.rerun()
     init()
+    if alone:
+        with st.sidebar:
+            i18n.picker()
 
 
 def set_design(d: Design, reseed: bool = False) -> None:
