@@ -63,7 +63,6 @@ def architecture() -> None:
     studio.config_import()
 
 
-OWN_PICKER = ("pages/family.py", "pages/exercises.py")  # these pages draw the language picker themselves
 pages = [
     st.Page(architecture, title=_("Architecture"), icon=":material/hub:", default=True),
     st.Page("pages/block.py", title=_("Inception block"), icon=":material/biotech:"),
@@ -74,7 +73,6 @@ pages = [
     st.Page("pages/hardware.py", title=_("Hardware"), icon=":material/memory:"),
 ]
 page = st.navigation(pages)
-if not any(str(getattr(page, "_page", "")).endswith(p) for p in OWN_PICKER):
-    with st.sidebar:
-        i18n.picker()
+with st.sidebar:
+    i18n.picker()  # the one language picker, for every page
 page.run()

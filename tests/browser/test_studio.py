@@ -367,6 +367,8 @@ def test_every_page_renders_and_is_not_blank(app):
         if title == "Code & checks":
             expect(app.page.locator("[data-testid=stAlertContentSuccess]")).to_contain_text("agree with torchinfo")
         assert_clean(app)
+        # the entry point draws one language picker for every page
+        expect(app.page.locator("[data-testid=stSidebar] .st-key-lang_picker")).to_have_count(1)
         slug = re.sub(r"[^a-z0-9]+", "-", link.lower()).strip("-")
         shot = app.full_screenshot(SCREENSHOTS / f"{i}-{slug}.png")
         assert_not_blank(shot)
