@@ -39,7 +39,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from streamlit.testing.v1 import AppTest
 
-from googlenet import analyze, config
+from googlenet import analyze, config, get_preset
 from googlenet import exercises as ex
 from googlenet.errors import MESSAGES, SpecError
 from googlenet.presets import PRESETS, get_preset
@@ -825,3 +825,15 @@ def test_the_hardware_page_in_chinese_describes_this_cpu_in_chinese():
     plain = caption.replace("\\", "")  # Markdown escapes
     rest = plain.replace(name or "\0", " ").replace(torch.__version__, " ")
     assert not english_words(rest), (english_words(rest), caption)
+
+
+def test_the_block_figure_describes_its_template_in_the_readers_language():
+    from googlenet.render import block_dot
+    from googlenet.render.text import html
+    from googlenet.templates import TEMPLATES
+
+    a = analyze(get_preset("d2l"))
+    english = html(TEMPLATES["inception"].description)  # as a DOT label writes it
+    chinese = block_dot(a, "inception3a", words=i18n.diagram_words("zh"))
+    assert english not in chinese and "GoogLeNet 的 Inception 块" in chinese  # the catalog's words
+    assert english in block_dot(a, "inception3a")

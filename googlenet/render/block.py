@@ -176,8 +176,9 @@ def block_dot(
         f"<B>{html(it.name)}</B>  ·  {html(call)}<BR/>"
         f"{html(shape_str(g.in_shape))} → {html(shape_str(g.out_shape))}  ·  {html(d.numbers_text(g.params, g.macs))}"
     )
+    described = d.tr.description(it.block.kind, template.description) if template is not None else ""
     if template is not None:
-        title += f'<BR/><FONT POINT-SIZE="{SMALL_SIZE}">{html(template.description)}</FONT>'
+        title += f'<BR/><FONT POINT-SIZE="{SMALL_SIZE}">{html(described)}</FONT>'
     drawer = BlockDrawer(d, it, m.index)
     drawer.names = _width_names(a, it) if template is not None else {}
     prev = _previous(m, it, d.tr)
@@ -192,7 +193,7 @@ def block_dot(
     width = max(
         text_width(f"{it.name}  ·  {call}", TITLE_SIZE),
         text_width(f"{shape_str(g.in_shape)} → {shape_str(g.out_shape)}  ·  {d.numbers_text(g.params, g.macs)}", TITLE_SIZE),
-        text_width(template.description, SMALL_SIZE) if template is not None else 0.0,
+        text_width(described, SMALL_SIZE),
     )
     return d.finish(title, legend_width=max(300.0, e.across if layout.vertical(orientation) else e.along), title_width=width)
 

@@ -82,6 +82,10 @@ class Words:
         """A template's or layer kind's name, translated when the words have ``kind.<name>``."""
         return self.words.get(f"kind.{kind}", kind)
 
+    def description(self, kind: str, text: str) -> str:
+        """A template's one-line description, translated when the words have ``template.<kind>``."""
+        return self.words.get(f"template.{kind}", text)
+
 
 def si(n: float) -> str:
     """3 significant digits with K, M, G: ``111K``, ``86.7M``, ``1.5G``."""
