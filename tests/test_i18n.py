@@ -39,7 +39,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from streamlit.testing.v1 import AppTest
 
-from googlenet import analyze, config, get_preset
+from googlenet import analyze, config
 from googlenet import exercises as ex
 from googlenet.errors import MESSAGES, SpecError
 from googlenet.presets import PRESETS, get_preset
