@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-requirements
 PORT ?= 8501
 REPLICAS ?= $(shell nproc)
+TEST_WORKERS ?= $(shell nproc)
 PUBLIC_HOST ?= localhost
 
 # Graphviz draws the diagrams; DejaVu Sans is their Latin font and Noto Sans CJK their
@@ -66,12 +67,18 @@ serve: setup system-serve
 	$(PY) -m deploy.render --replicas $(REPLICAS) --port $(PORT) --host $(PUBLIC_HOST)
 	exec supervisord -n -c build/serve/supervisord.conf
 
+# The core, app and figure tests run on every core (pytest-xdist); then the browser, load and
+# serve tests one at a time, since they time a real server that other tests would slow down.
+# Both parts always run, and make test fails if either does.
 test: setup system-browser system-serve
-	$(PY) -m pytest
+	status=0; \
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not browser and not load" || status=$$?; \
+	$(PY) -m pytest -m "browser or load" || status=$$?; \
+	exit $$status
 
 # Everything except the real-browser and load tests: for quick checks while developing.
 test-fast: setup system-serve
-	$(PY) -m pytest -m "not browser and not load"
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not browser and not load"
 
 bench: setup system-browser system-serve
 	$(PY) -m bench
