@@ -43,7 +43,7 @@ from googlenet import analyze, config
 from googlenet import exercises as ex
 from googlenet.errors import MESSAGES, SpecError
 from googlenet.presets import PRESETS, get_preset
-from ui import i18n
+from ui import i18n, state
 
 from .test_app import APP, TIMEOUT
 
@@ -65,6 +65,7 @@ STAY = {
     "meta", "numel",  # PyTorch's device without storage; its element count
     # formats and values a message quotes
     "JSON", "Python", "Unicode", "true", "false",
+    "config", "edit", "preset", "on", "off",  # the link's parameters and values its messages quote
     # a layer's field names and Python values as the Compare page's list of changes quotes them
     # (googlenet.diff: ``padding (1, 1), ceil_mode False``)
     "padding", "True", "False",
@@ -645,10 +646,11 @@ BOOK = ROOT / "tests" / "reference" / "d2l"
 def _core_text_tables():
     from googlenet import devices, importer, onnx_export, profile
 
-    return {"importer": importer.TEXTS, "onnx_export": onnx_export.TEXTS, "devices": devices.TEXTS, "profile": profile.MESSAGES}
+    return {"importer": importer.TEXTS, "onnx_export": onnx_export.TEXTS, "devices": devices.TEXTS, "profile": profile.MESSAGES,
+            "link reasons": state.REASONS, "link problems": state.PROBLEMS}
 
 
-@pytest.mark.parametrize("table", ["importer", "onnx_export", "devices", "profile"])
+@pytest.mark.parametrize("table", ["importer", "onnx_export", "devices", "profile", "link reasons", "link problems"])
 def test_every_core_text_has_a_chinese_template_with_the_same_placeholders(table):
     for code, template in _core_text_tables()[table].items():
         zh = i18n.gettext_in("zh", template)
@@ -837,3 +839,31 @@ def test_the_block_figure_describes_its_template_in_the_readers_language():
     chinese = block_dot(a, "inception3a", words=i18n.diagram_words("zh"))
     assert english not in chinese and "GoogLeNet 的 Inception 块" in chinese  # the catalog's words
     assert english in block_dot(a, "inception3a")
+
+
+def test_a_links_problems_are_said_in_the_readers_language_and_follow_the_picker():
+    """Kept by template and values, so they are said in the language of the moment they are shown."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"preset": "d2l", "aux": "maybe", "b4": "999", "b9": "1", "lang": "zh"})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [w.value for w in at.warning] == [
+        "已忽略链接中的 **aux=maybe**：必须是 on 或 off。",
+        "已忽略链接中的 **b4=999**：必须在 0 到 128 之间，得到的是 999。",
+        "已忽略链接中的 **b9=1**：d2l 没有名为 \\'b9\\' 的模块；现有模块：b1\\, b2\\, b3\\, b4\\, b5。",
+    ]
+    at.button_group(key=i18n.PICKER).set_value("en").run()
+    assert [w.value for w in at.warning] == [
+        "Ignored **aux=maybe** from the link: must be on or off.",
+        "Ignored **b4=999** from the link: must be from 0 to 128\\, got 999.",
+        "Ignored **b9=1** from the link: d2l has no stage named \\'b9\\'\\; stages\\: b1\\, b2\\, b3\\, b4\\, b5.",
+    ]
+
+
+def test_a_links_problem_translates_a_core_refusal_by_code():
+    from ui.state import from_query
+
+    (problem,) = from_query({"preset": "d2l", "inception3a.c2": "64"}).problems  # c2 is (reduce, out)
+    zh = problem.text("zh")
+    assert problem.text("en") == problem and zh.startswith("已忽略链接中的 **inception3a\\.c2=64**：") and CJK.search(zh)
+    assert not english_words(zh.replace("\\", "")), english_words(zh)

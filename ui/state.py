@@ -36,6 +36,9 @@ from googlenet import config, knobs
 from googlenet import limits as L
 from googlenet.presets import PRESETS, get_preset
 from googlenet.spec import Network, SpecError
+from googlenet.texts import Text
+from ui import i18n
+from ui.i18n import N_
 
 DEFAULT_PRESET = "d2l"
 # the view's parameters: the shareable view of the Architecture page (what is selected, the
@@ -374,10 +377,80 @@ def link_fits(d: Design) -> bool:
     return all(n is None or len(pack_config(n)) <= MAX_LINK_CONFIG for n in (d.base, d.edited))
 
 
+# Why a link's value was not read (the reason a problem below gives), and the problems themselves.
+REASONS = {
+    "whole": N_("must be a whole number from {lo} to {hi:,}"),
+    "range": N_("must be from {lo} to {hi:,}, got {n:,}"),
+    "number": N_("must be a number from {lo:g} to {hi:g}"),
+    "number_range": N_("must be from {lo:g} to {hi:g}, got {v:g}"),
+    "input": N_("must be channels×height×width, e.g. 1x96x96"),
+    "too_long": N_("the value is longer than {n} characters"),
+    "on_off": N_("must be on or off"),
+    "no_aux": N_("{name} has no aux heads"),
+    "no_stage": N_("{name} has no stage named '{key}'; stages: {stages}"),
+    "no_block": N_("there is no block named '{block}'"),
+    "not_residual": N_("{block} is not a residual block"),
+}
+PROBLEMS = {
+    "too_many": N_("The link has {n:,} parameters, more than any design needs ({limit:,}), so none of them was read; showing {preset}."),
+    "more": N_("… and {rest:,} more of the link's parameters were ignored in the same way."),
+    "dropped": N_("Ignored **{key}={value}** from the link: {reason}."),
+    "preset": N_("The link's **preset={preset}** is not a preset (choose one of {presets}); showing {default} without the link's other settings."),
+    "config": N_("The link's **config** parameter was ignored: {reason}; showing {preset} without the link's other settings."),
+    "edit": N_("The link's **edit** parameter was ignored: {reason}; showing the design without its structural edits."),
+    "counts": N_("The link's block counts were ignored: {reason}."),
+    "no_network": N_("The link's settings do not make a network ({reason}); showing {preset}."),
+}
+REASON_LIMIT = 300  # characters of a reason shown
+
+
+def reason(code: str, **values) -> ValueError:
+    """A link value's refusal, its message a ``Text`` so it is said in the reader's language."""
+    return ValueError(Text(f"link.{code}", REASONS[code], values))
+
+
+class Problem(str):
+    """A message about the link: ``str`` is the English; ``text(lang)`` says it in ``lang``, by
+    its template and values. The values are quoted for Markdown already, except ``reason`` (a
+    ``SpecError``, a coded text or plain text), which is translated first and quoted then."""
+
+    code: str
+    template: str
+    values: dict
+
+    def __new__(cls, code: str, **values) -> "Problem":
+        self = super().__new__(cls, _fill(PROBLEMS[code], values, i18n.SOURCE))
+        self.code, self.template, self.values = code, PROBLEMS[code], values
+        return self
+
+    def __reduce__(self):  # copied with its code and values, not as the bare English
+        return (_problem, (self.code, self.values))
+
+    def text(self, lang: str) -> str:
+        return _fill(i18n.gettext_in(lang, self.template), self.values, lang)
+
+
+def _problem(code: str, values: dict) -> Problem:
+    return Problem(code, **values)
+
+
+def _said(value: object, lang: str) -> str:
+    if isinstance(value, SpecError):
+        return i18n.error_text(value, lang)
+    if isinstance(value, ValueError) and value.args:
+        value = value.args[0]
+    return i18n.coded_text(value, lang)
+
+
+def _fill(template: str, values: Mapping[str, object], lang: str) -> str:
+    said = {k: md_literal(_said(v, lang), REASON_LIMIT) if k == "reason" else v for k, v in values.items()}
+    return template.format(**said)
+
+
 @dataclass(frozen=True)
 class Decoded:
     design: Design
-    problems: tuple[str, ...] = ()  # one message per parameter that was dropped
+    problems: tuple[Problem, ...] = ()  # one message per parameter that was dropped
 
 
 def _last(v: str | Sequence[str]) -> str:
@@ -388,10 +461,10 @@ def _last(v: str | Sequence[str]) -> str:
 
 def _parse_int(text: str, lo: int, hi: int) -> int:
     if not _INT.fullmatch(text):
-        raise ValueError(f"must be a whole number from {lo} to {hi:,}")
+        raise reason("whole", lo=lo, hi=hi)
     n = int(text)
     if not lo <= n <= hi:
-        raise ValueError(f"must be from {lo} to {hi:,}, got {n:,}")
+        raise reason("range", lo=lo, hi=hi, n=n)
     return n
 
 
@@ -399,20 +472,20 @@ def _parse_float(text: str, lo: float, hi: float) -> float:
     neg = text.startswith("-")
     body = text[1:] if neg else text
     if not body or body == "." or not _FLOAT.fullmatch(body):
-        raise ValueError(f"must be a number from {lo:g} to {hi:g}")
+        raise reason("number", lo=lo, hi=hi)
     v = float(body) * (-1 if neg else 1)
     if not (math.isfinite(v) and lo <= v <= hi):
-        raise ValueError(f"must be from {lo:g} to {hi:g}, got {v:g}")
+        raise reason("number_range", lo=lo, hi=hi, v=v)
     return v
 
 
 def _parse_input(text: str) -> tuple[int, int, int]:
     m = _SIZE.fullmatch(text)
     if not m:
-        raise ValueError("must be channels×height×width, e.g. 1x96x96")
+        raise reason("input")
     c, h, w = (m.group(1), m.group(2), m.group(3)) if m.group(3) else ("", m.group(1), m.group(2))
     if not c:
-        raise ValueError("must be channels×height×width, e.g. 1x96x96")
+        raise reason("input")
     return (
         _parse_int(c, 1, L.MAX_INPUT_CHANNELS),
         _parse_int(h, 1, L.MAX_INPUT_SIZE),
@@ -432,49 +505,46 @@ def from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
         preset = _last(params.get("preset", DEFAULT_PRESET)) if "preset" in params else DEFAULT_PRESET
         preset = preset if preset in PRESETS else DEFAULT_PRESET
         return Decoded(Design(knobs.Tweaks(preset)), (
-            f"The link has {len(params):,} parameters, more than any design needs ({MAX_LINK_PARAMS:,}), so none of "
-            f"them was read; showing {md_literal(preset)}.",))
+            Problem("too_many", n=len(params), limit=MAX_LINK_PARAMS, preset=md_literal(preset)),))
     decoded = _from_query(params)
     problems = decoded.problems
     if len(problems) > MAX_PROBLEMS:
         rest = len(problems) - (MAX_PROBLEMS - 1)
-        problems = (*problems[: MAX_PROBLEMS - 1], f"… and {rest:,} more of the link's parameters were ignored in the same way.")
+        problems = (*problems[: MAX_PROBLEMS - 1], Problem("more", rest=rest))
     return Decoded(decoded.design, problems)
 
 
 def _from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
     q = {str(k): _last(v) for k, v in params.items()}
-    problems: list[str] = []
+    problems: list[Problem] = []
 
-    def drop(key: str, reason: str) -> None:
-        problems.append(f"Ignored **{md_literal(key, 40)}={md_literal(q[key], 40)}** from the link: {md_literal(reason, 300)}.")
+    def drop(key: str, why: Exception) -> None:
+        problems.append(Problem("dropped", key=md_literal(key, 40), value=md_literal(q[key], 40), reason=why))
 
     preset = q.get("preset", DEFAULT_PRESET)
     base = None
     if preset not in PRESETS:
-        problems.append(
-            f"The link's **preset={md_literal(preset, 40)}** is not a preset (choose one of {md_literal(', '.join(PRESETS), 300)}); "
-            f"showing {DEFAULT_PRESET} without the link's other settings."
-        )
+        problems.append(Problem("preset", preset=md_literal(preset, 40), presets=md_literal(", ".join(PRESETS), 300),
+                                default=md_literal(DEFAULT_PRESET)))
         return Decoded(Design(knobs.Tweaks(DEFAULT_PRESET)), tuple(problems))
     if "config" in q:
         try:
             base = unpack_config(q["config"])
         except SpecError as err:
-            problems.append(f"The link's **config** parameter was ignored: {md_literal(err, 300)}; showing {md_literal(preset)} without the link's other settings.")
+            problems.append(Problem("config", reason=err, preset=md_literal(preset)))
             return Decoded(Design(knobs.Tweaks(preset)), tuple(problems))
     edited = None
     if "edit" in q:
         try:
             edited = unpack_config(q["edit"])
         except SpecError as err:
-            problems.append(f"The link's **edit** parameter was ignored: {md_literal(err, 300)}; showing the design without its structural edits.")
+            problems.append(Problem("edit", reason=err))
     d = Design(knobs.Tweaks(preset), base, edited)
     origin = d.start()
     t = d.tweaks
     for key in q:
         if key not in RESERVED and len(q[key]) > MAX_VALUE_LENGTH:
-            drop(key, f"the value is longer than {MAX_VALUE_LENGTH} characters")
+            drop(key, reason("too_long", n=MAX_VALUE_LENGTH))
 
     def read(key: str, parse):
         nonlocal t
@@ -483,16 +553,16 @@ def _from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
         try:
             t = parse(q[key])
         except (ValueError, SpecError) as err:
-            drop(key, str(err))
+            drop(key, err)
 
     read("input", lambda v: replace(t, input=_parse_input(v)))
     read("classes", lambda v: replace(t, classes=_parse_int(v, 1, L.MAX_CLASSES)))
 
     def aux(v: str) -> knobs.Tweaks:
         if v.lower() not in _ON:
-            raise ValueError("must be on or off")
+            raise reason("on_off")
         if not origin.aux:
-            raise ValueError(f"{origin.name} has no aux heads")
+            raise reason("no_aux", name=origin.name)
         return replace(t, aux=_ON[v.lower()])
 
     read("aux", aux)
@@ -502,46 +572,46 @@ def _from_query(params: Mapping[str, str | Sequence[str]]) -> Decoded:
     others = [k for k in q if k not in RESERVED and len(q[k]) <= MAX_VALUE_LENGTH]
     for key in [k for k in others if "." not in k]:
         if key not in stages:
-            drop(key, f"{origin.name} has no stage named {key!r}; stages: {', '.join(stages)}")
+            drop(key, reason("no_stage", name=origin.name, key=key, stages=", ".join(stages)))
             continue
         try:
             n = _parse_int(q[key], 0, L.MAX_BLOCKS_PER_STAGE)
             knobs.set_block_count(origin, key, n)
         except (ValueError, SpecError) as err:
-            drop(key, str(err))
+            drop(key, err)
             continue
         t = replace(t, counts=(*t.counts, (key, n)))
     try:
         counted = apply(knobs.Tweaks(preset, counts=t.counts), origin)
     except SpecError as err:  # pragma: no cover - each count was tried above
-        problems.append(f"The link's block counts were ignored: {md_literal(err, 300)}.")
+        problems.append(Problem("counts", reason=err))
         t = replace(t, counts=())
         counted = origin
     blocks = {b.name: b for b in counted.blocks()}
     for key in [k for k in others if "." in k]:
         block, _, name = key.partition(".")
         if block not in blocks:
-            drop(key, f"there is no block named {block!r}")
+            drop(key, reason("no_block", block=block))
             continue
         b = blocks[block]
         try:
             if name == "scale":
                 if b.merge != "add":
-                    raise ValueError(f"{block} is not a residual block")
+                    raise reason("not_residual", block=block)
                 t = replace(t, scales=(*t.scales, (block, _parse_float(q[key], -100.0, 100.0))))
                 continue
             parts = q[key].split(",")
             value = tuple(_parse_int(p.strip(), 1, L.MAX_CHANNELS) for p in parts)
             knobs.set_width(counted, block, name, value)
         except (ValueError, SpecError) as err:
-            drop(key, str(err))
+            drop(key, err)
             continue
         t = replace(t, widths=(*t.widths, (block, name, value)))
     d = canonical(Design(t, base, edited))
     try:
         d.network()
     except SpecError as err:  # pragma: no cover - each knob was tried above
-        problems.append(f"The link's settings do not make a network ({md_literal(err, 300)}); showing {md_literal(preset)}.")
+        problems.append(Problem("no_network", reason=err, preset=md_literal(preset)))
         d = Design(knobs.Tweaks(preset), base)
     return Decoded(d, tuple(problems))
 

@@ -9,7 +9,8 @@ Session state (set once per session by ``init``, from the link):
 * ``design`` — the ``state.Design`` being edited (possibly invalid);
 * ``last_valid`` — the last design whose analysis succeeded: what the pages show while
   ``design`` is invalid;
-* ``link_problems`` — messages about link parameters that were dropped;
+* ``link_problems`` — the ``state.Problem``\ s of the link: parameters that were dropped, said
+  in the reader's language when shown;
 * ``compare`` — the two designs of the Compare page;
 * ``history`` — the ``ui.history.History`` of designs (undo, redo, the browser's Back);
 * ``link_written`` — the design part of the link this session last wrote (a different one
@@ -423,8 +424,9 @@ def knob_net(d: Design) -> Network:
 
 
 def link_messages() -> None:
+    lang = i18n.language()
     for problem in st.session_state.get("link_problems", []):
-        st.warning(problem, icon=":material/link_off:")
+        st.warning(problem.text(lang), icon=":material/link_off:")
 
 
 def error_box(cur: Current, key: str = "main") -> None:
