@@ -239,7 +239,7 @@ def positive_model(net: Network):
                 m.weight.copy_((torch.rand(m.weight.shape, generator=gen) + 0.5) / fan_in)
             elif isinstance(m, torch.nn.BatchNorm2d):
                 m.weight.fill_(1.0), m.bias.zero_(), m.running_mean.zero_(), m.running_var.fill_(1.0)
-    return model
+    return model.requires_grad_(False)  # only the input's gradient is read
 
 
 def outputs(net: Network, model, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -296,9 +296,14 @@ def gradient_fields(net: Network, keys: list[str]) -> dict[str, tuple[int, int]]
         ys = outputs(net, model, x)
         for key in keys:
             y, n = ys[key], sizes[key][axis]
-            if y.dim() == 4:
-                rows = [(y[b, :, b, :] if axis == 0 else y[b, :, :, b]).sum() for b in range(n)]
-                pick = torch.stack(rows).sum()
+            if y.dim() == 4:  # batch element b picks its output row (or column) b: one product
+                mask = torch.zeros(y.shape[0], 1, y.shape[2], y.shape[3])
+                b = torch.arange(n)
+                if axis == 0:
+                    mask[b, 0, b, :] = 1.0
+                else:
+                    mask[b, 0, :, b] = 1.0
+                pick = (y * mask).sum()
             else:
                 pick = y[0].sum()
             (g,) = torch.autograd.grad(pick, x, retain_graph=True)
