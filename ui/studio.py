@@ -9,8 +9,8 @@ Session state (set once per session by ``init``, from the link):
 * ``design`` — the ``state.Design`` being edited (possibly invalid);
 * ``last_valid`` — the last design whose analysis succeeded: what the pages show while
   ``design`` is invalid;
-* ``link_problems`` — the ``state.Problem``\ s of the link: parameters that were dropped, said
-  in the reader's language when shown;
+* ``link_problems`` — the link's parameters that were dropped, as ``state.Problem`` messages
+  said in the reader's language when shown;
 * ``compare`` — the two designs of the Compare page;
 * ``history`` — the ``ui.history.History`` of designs (undo, redo, the browser's Back);
 * ``link_written`` — the design part of the link this session last wrote (a different one
