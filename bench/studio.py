@@ -9,14 +9,13 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from tests.browser.driver import chromium
+from tests.browser.driver import ARM, IDLE, RAN, chromium  # a run's start and end, as the browser tests watch them
 
 from .report import Section, table
 from .server import Server
 from .timing import fmt_time
 
 TITLE = "13. The studio's loop: width → diagram, first open, page switch, in a browser"
-IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 TIMEOUT_MS = 180_000  # generous: a first run under load imports torch and draws
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -26,21 +25,6 @@ def diagram(key: str = "main_diagram") -> str:
     return f".st-key-{key}_box [data-testid=stBidiComponentIsolated]"
 
 
-# When a script run starts and ends after the mark (the app element may be re-mounted).
-ARM = """() => {
-  const seen = window.__benchRun = {started: false};
-  if (window.__benchObs) window.__benchObs.disconnect();
-  window.__benchObs = new MutationObserver((records) => {
-    const app = document.querySelector('[data-testid=stApp]');
-    if (app && app.getAttribute('data-test-script-state') === 'running') seen.started = true;
-    for (const r of records) if (r.oldValue === 'running') seen.started = true;
-  });
-  window.__benchObs.observe(document.body, {subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
-}"""
-RAN = """() => {
-  const app = document.querySelector('[data-testid=stApp]');
-  return !!(window.__benchRun && window.__benchRun.started && app && app.getAttribute('data-test-script-state') === 'notRunning');
-}"""
 # the diagram component holds a drawing other than ``old`` (its data-rev), laid out
 DRAWN = """([sel, old]) => {
   const host = document.querySelector(sel);

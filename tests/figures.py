@@ -138,3 +138,24 @@ def crossings(lay: Layout) -> list[tuple[str, str]]:
             if any(inside(p, box, 2.0) for p in e.points):
                 found.append((own, f"node {name}"))
     return found
+
+
+def share_changed_without_cjk_fonts(dot: str, tmp_path, monkeypatch) -> float:
+    """The share of a 2× PNG's pixels that change when ``dot`` is drawn with fonts that have no
+    Han glyphs (DejaVu only: boxes, tofu) instead of the machine's: near 0 means the Han text
+    was tofu to begin with."""
+    import io
+
+    from PIL import Image, ImageChops
+
+    from googlenet.render import render
+
+    good = Image.open(io.BytesIO(render(dot, "png", scale=2))).convert("L")
+    conf = tmp_path / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+                    f"<dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
+    tofu = Image.open(io.BytesIO(render(dot, "png", scale=2))).convert("L")
+    w, h = min(good.width, tofu.width), min(good.height, tofu.height)
+    diff = ImageChops.difference(good.crop((0, 0, w, h)), tofu.crop((0, 0, w, h)))
+    return sum(diff.point(lambda v: 255 if v > 64 else 0).histogram()[255:]) / (w * h)

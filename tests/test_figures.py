@@ -17,14 +17,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image
 
 from googlenet import analyze, get_preset, knobs, preset_names, report
 from googlenet.cli import main
 from googlenet.errors import SpecError
 from googlenet.render import LEVELS, MAX_NODES, ORIENTATIONS, block_dot, export, layout as L, legend, render, to_dot
 from googlenet.render.palette import THEME_COLORS
-from tests.figures import crossings, layout
+from tests.figures import crossings, layout, share_changed_without_cjk_fonts
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build" / "figures"
@@ -335,17 +335,7 @@ def test_chinese_labels_are_set_in_a_cjk_font_and_are_not_tofu(monkeypatch, tmp_
     (measured,) = [t for t in layout(dot).texts if t.text == "层的种类:"]
     assert abs((measured.box[2] - measured.box[0]) - (4 * 9 + 9 * 0.337)) < 2.5  # 4 ems of 9 pt and a colon
     # the same drawing with fonts that have no Han glyphs draws boxes (tofu) instead
-    conf = tmp_path / "fonts.conf"
-    conf.write_text(
-        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-        f"<dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>"
-    )
-    good = Image.open(io.BytesIO(render(dot, "png", scale=2))).convert("L")
-    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
-    tofu = Image.open(io.BytesIO(render(dot, "png", scale=2))).convert("L")
-    w, h = min(good.width, tofu.width), min(good.height, tofu.height)
-    diff = ImageChops.difference(good.crop((0, 0, w, h)), tofu.crop((0, 0, w, h)))
-    changed = sum(diff.point(lambda v: 255 if v > 64 else 0).histogram()[255:]) / (w * h)
+    changed = share_changed_without_cjk_fonts(dot, tmp_path, monkeypatch)
     assert changed > 0.01, f"only {changed:.2%} of the pixels differ: the Han text looks the same without a CJK font"
 
 

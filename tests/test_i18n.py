@@ -517,23 +517,15 @@ def test_a_chinese_diagram_writes_no_english_word(preset, level):
 def test_a_chinese_png_export_is_drawn_with_a_cjk_font_not_tofu(monkeypatch, tmp_path):
     """The SVG names a CJK font for the Chinese words; the PNG drawn with the fonts the machine has
     differs from the same DOT drawn with fonts that lack Han glyphs (boxes: tofu)."""
-    from PIL import Image, ImageChops
-
     from googlenet.render import render, to_dot
+
+    from .figures import share_changed_without_cjk_fonts
 
     dot = to_dot(analyze(get_preset("d2l")), "stages", words=i18n.diagram_words("zh"))
     svg = render(dot, "svg").decode()
     han = [m for m in re.finditer(r'<text [^>]*font-family="([^"]*)"[^>]*>([^<]*)</text>', svg) if CJK.search(m.group(2))]
     assert han and all("Noto Sans CJK SC" in m.group(1) for m in han)
-    good = Image.open(io.BytesIO(render(dot, "png", scale=2))).convert("L")
-    conf = tmp_path / "fonts.conf"
-    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-                    f"<dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
-    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
-    tofu = Image.open(io.BytesIO(render(dot, "png", scale=2))).convert("L")
-    w, h = min(good.width, tofu.width), min(good.height, tofu.height)
-    diff = ImageChops.difference(good.crop((0, 0, w, h)), tofu.crop((0, 0, w, h)))
-    changed = sum(diff.point(lambda v: 255 if v > 64 else 0).histogram()[255:]) / (w * h)
+    changed = share_changed_without_cjk_fonts(dot, tmp_path, monkeypatch)
     assert changed > 0.005, f"only {changed:.2%} of the pixels differ: the Han text looks the same without a CJK font"
 
 

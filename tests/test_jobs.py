@@ -153,13 +153,18 @@ def test_bad_bounds_are_refused():
 # --- in the app ---------------------------------------------------------------------------------
 
 
-def code_page() -> AppTest:
+def visit(page: str, **query: str) -> AppTest:
+    """``page`` after a first visit to the link ``query``, as a reader gets there."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params.update({"preset": "d2l", "input": "1x64x64"})
+    at.query_params.update({"preset": "d2l", "input": "1x64x64", **query})
     at.run()
-    at.switch_page("pages/code.py").run()
+    at.switch_page(page).run()
     assert not at.exception
     return at
+
+
+def code_page() -> AppTest:
+    return visit("pages/code.py")
 
 
 def test_a_measurement_waits_for_the_server_and_is_refused_after_the_bound(monkeypatch):
@@ -262,11 +267,7 @@ def test_a_profile_is_refused_after_its_bounded_wait_with_nothing_run():
 
 
 def hardware_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params.update({"preset": "d2l", "input": "1x64x64", "width": "0.25"})
-    at.run()
-    at.switch_page("pages/hardware.py").run()
-    assert not at.exception
+    at = visit("pages/hardware.py", width="0.25")
     at.number_input(key="hw_profile_repeats").set_value(1).run()
     return at
 
