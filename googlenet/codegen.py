@@ -75,6 +75,7 @@ COMMENTS: dict[str, str] = {
     "block.split": "the branch splits: its paths are concatenated",
     "branch.identity": "identity: the block's input",
     "aux.training": "runs in training mode only",
+    "block.residual": "x + {scale} * residual",
 }
 
 
@@ -182,8 +183,8 @@ class _Writer:
             what = comment(f"{block.kind}: {_widths_text(block)}") if block.kind else self.w("block.own")
             if self.a.network.width != 1 and block.kind:
                 what += " " + self.w("block.width", width=repr(self.a.network.width))
-            merge = "concat" if block.merge == "concat" else f"x + {block.scale!r} * residual"
-            self.emit(call, f"{what}; {comment(f'{_shape(node.in_shape)} -> {merge} -> {_shape(node.out_shape)}')}")
+            merge = "concat" if block.merge == "concat" else self.w("block.residual", scale=repr(block.scale))
+            self.emit(call, f"{what}; {_shape(node.in_shape)} -> {merge} -> {_shape(node.out_shape)}")
         elif step.what == "block":
             self.emit(call, self.w("block.split"))
         elif step.what == "branch":
