@@ -46,6 +46,7 @@ from googlenet.presets import PRESETS, get_preset
 from ui import i18n, state
 
 from .test_app import APP, TIMEOUT
+from .test_render import needs_dot
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = i18n.catalog_path("zh")
@@ -408,12 +409,6 @@ PAGES = {
     "architecture": None, "block": "pages/block.py", "compare": "pages/compare.py", "family": "pages/family.py",
     "code": "pages/code.py", "exercises": "pages/exercises.py", "hardware": "pages/hardware.py",
 }
-# Pages that still show strings of files being translated elsewhere (the Architecture page's glue and
-# its shared tables, charts and widgets): their checks are expected to fail until those land.
-NOT_YET = {
-}
-
-
 def visit(name: str, lang: str) -> AppTest:
     """A page as a reader in ``lang`` sees it after a first visit (the language set as the picker sets it)."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
@@ -427,13 +422,7 @@ def visit(name: str, lang: str) -> AppTest:
     return at
 
 
-def _expected_to_fail(name: str):
-    reason = NOT_YET.get(name)
-    marks = [pytest.mark.xfail(reason=f"not translated yet: {reason}", strict=False)] if reason else []
-    return pytest.param(name, marks=marks, id=name)
-
-
-@pytest.mark.parametrize("name", [_expected_to_fail(n) for n in PAGES])
+@pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_in_chinese_shows_no_english_word(name):
     shown = texts(visit(name, "zh"))
     assert len(shown) > 10 and sum(bool(CJK.search(t)) for t in shown) > 5
@@ -452,7 +441,7 @@ def test_every_page_in_english_shows_no_chinese(name):
 
 def test_the_block_page_in_chinese_shows_its_own_strings_in_chinese():
     """The page's own strings (pages/block.py): its title, headers, captions, notes, the block's
-    description and its metrics; the picker, tables and charts are shared glue (NOT_YET)."""
+    description and its metrics (the picker, tables and charts are shared glue, checked page by page above)."""
     at = visit("block", "zh")
     assert at.title[0].value == "Inception 块"
     own = [at.title[0].value, *[h.value for h in at.header], *[c.value for c in at.caption], *[i.value for i in at.info],
@@ -480,7 +469,6 @@ def test_the_code_page_in_chinese_shows_its_own_strings_and_the_checks_in_chines
 
 # --- what the core writes: diagrams, exported figures, CSV headers, the generated code's comments ---------
 
-needs_dot = pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="Graphviz `dot` is not installed")
 
 
 def test_the_diagram_words_cover_the_renderer_and_are_chinese():
@@ -617,7 +605,9 @@ def test_refusals_to_measure_translate_by_template_and_values():
     from ui import jobs
 
     busy = jobs.Busy("measurement", jobs.Waiting(2, "measurement", 61.0), 60.0)
-    assert i18n.coded_text(busy, "en") == str(busy)
+    assert i18n.coded_text(busy, "en") == str(busy) == (
+        "the server was busy with another measurement for 60 s (your measurement was at position 2 in the queue), "
+        "so it was not started; try again in a minute")
     assert i18n.coded_text(busy, "zh") == "服务器忙于另一次测量已有 60 秒（你的测量排在队列第 2 位），所以没有开始；请一分钟后再试"
     net = get_preset("inception-resnet-v2")
     for stage in ("inception_resnet_b",):
@@ -778,7 +768,7 @@ def test_this_cpu_is_described_in_the_same_english_and_translates_by_code():
         # the CPU's model name and torch's version are names: they stay as they are
         rest = zh.replace(name, " ").replace(torch.__version__, " ")
         assert not english_words(rest), (zh, english_words(rest))
-    assert _shown(cpu.title)[1] == f"本机的 CPU（{name}，{threads} 个线程）" if threads != 1 else f"本机的 CPU（{name}，1 个线程）"
+    assert _shown(cpu.title)[1] == f"本机的 CPU（{name}，{threads} 个线程）"
     for model, threads_ in ((None, 1), (None, 3), ("X", 1)):  # the other titles: no name known, one thread
         en, zh = _shown(devices._title(model, threads_))
         assert en == f"This machine's CPU ({model or 'this CPU'}, {threads_} thread{'s' if threads_ != 1 else ''})"

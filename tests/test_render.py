@@ -571,13 +571,14 @@ def test_cli_export_errors(tmp_path, capsys):
 # --- node ids: the page finds a drawn node by its analysis key ------------------------------------
 
 
+def keyed_elements(svg: bytes) -> list[tuple[str, str]]:
+    """(SVG id, class "node" or "cluster") of every element whose id names a key, in order."""
+    return [(el.get("id"), el.get("class")) for el in ET.fromstring(svg).iter() if (el.get("id") or "").startswith(("n:", "c:"))]
+
+
 def drawn_ids(svg: bytes) -> dict[str, str]:
-    """SVG id → class ("node" or "cluster") of every element whose id names a key."""
-    return {
-        el.get("id"): el.get("class")
-        for el in ET.fromstring(svg).iter()
-        if (el.get("id") or "").startswith(("n:", "c:"))
-    }
+    """SVG id → class of every element whose id names a key."""
+    return dict(keyed_elements(svg))
 
 
 @needs_dot
@@ -585,10 +586,12 @@ def drawn_ids(svg: bytes) -> dict[str, str]:
 def test_every_drawn_node_is_named_by_its_key(hostile_net, level):
     a = analyze(hostile_net)
     keys = {n.key for n in a.layers} | {g.key for g in a.blocks} | {s.key for s in a.stages} | {x.key for x in a.aux}
-    ids = drawn_ids(render.render(to_dot(a, level), "svg"))
+    svg = render.render(to_dot(a, level), "svg")
+    ids = drawn_ids(svg)
     assert ids, "no node carries its key"
     assert all(i[2:] in keys for i in ids), sorted(i for i in ids if i[2:] not in keys)  # hostile names read back exactly
-    assert len(ids) == len(set(ids))
+    raw = [i for i, _ in keyed_elements(svg)]
+    assert len(raw) == len(set(raw))  # no two elements share an id
     if level == "stages":
         assert {i[2:] for i in ids} == {s.key for s in a.stages}
     if level == "blocks":

@@ -17,6 +17,7 @@ from googlenet import get_preset
 from googlenet.diff import changed_keys, diff
 
 from .driver import SCREENSHOTS, VIEWPORT, App, exact
+from .test_studio import assert_clean
 
 pytestmark = pytest.mark.browser
 
@@ -88,11 +89,6 @@ def redrawn(app: App, r, action) -> None:
     before = r.get_attribute("data-rev")
     app.rerun(action)
     expect(r).not_to_have_attribute("data-rev", before)
-
-
-def assert_clean(app: App) -> None:
-    problems = app.problems()
-    assert not problems, problems
 
 
 # --- zoom, a knob, the changed block ------------------------------------------------------------

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from ui.i18n import LANGUAGES, PARAM, PICKER
 
-from ..test_i18n import CJK, NOT_YET, english_words
+from ..test_i18n import CJK, english_words
 from .driver import IDLE, SCREENSHOTS, VIEWPORT, App, exact
 
 pytestmark = pytest.mark.browser
@@ -126,13 +126,7 @@ def open_page(app: App, name: str) -> str:
     return app.page.evaluate(VISIBLE_TEXT)
 
 
-def _expected_to_fail(name: str):
-    reason = NOT_YET.get(name)
-    marks = [pytest.mark.xfail(reason=f"not translated yet: {reason}", strict=False)] if reason else []
-    return pytest.param(name, marks=marks, id=name)
-
-
-@pytest.mark.parametrize("name", [_expected_to_fail(n) for n in URLS])
+@pytest.mark.parametrize("name", list(URLS))
 def test_every_page_in_chinese_shows_no_english_word(chinese_app, name):
     app = chinese_app
     text = open_page(app, name)
