@@ -10,6 +10,7 @@ import html
 import json
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -404,8 +405,35 @@ def test_a_drawing_that_failed_fails_again_from_the_cache_without_running_dot(mo
     monkeypatch.setattr("ui.studio.render", slow_failure)
     studio._diagram_outcome.cache_clear()
     net = get_preset("googlenet")
+    raised = []
     for _ in range(3):
-        with pytest.raises(RenderError, match="longer than"):
+        with pytest.raises(RenderError, match="longer than") as info:
             studio.diagram_file(net, "layers", None, "kind", False, "light", "svg")
+        raised.append(info.value)
     assert runs == ["svg"]
+    # each rerun gets an exception of its own: a cached one would gather every raise's frames
+    assert len({id(e) for e in raised}) == 3
+    assert len(traceback.extract_tb(raised[-1].__traceback__)) == len(traceback.extract_tb(raised[0].__traceback__))
+    studio._diagram_outcome.cache_clear()
+
+
+def test_a_busy_server_is_not_remembered_as_a_failed_drawing(monkeypatch):
+    from googlenet.render import RenderBusy
+    from ui import studio
+
+    runs = []
+
+    def busy_then_drawn(dot, fmt):
+        runs.append(fmt)
+        if len(runs) == 1:
+            raise RenderBusy("the server is drawing 2 diagrams already; try again in a moment")
+        return b"<svg/>"
+
+    monkeypatch.setattr("ui.studio.render", busy_then_drawn)
+    studio._diagram_outcome.cache_clear()
+    net = get_preset("googlenet")
+    with pytest.raises(RenderBusy):
+        studio.diagram_file(net, "layers", None, "kind", False, "light", "svg")
+    assert studio.diagram_file(net, "layers", None, "kind", False, "light", "svg") == b"<svg/>"
+    assert runs == ["svg", "svg"]
     studio._diagram_outcome.cache_clear()

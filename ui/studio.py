@@ -43,7 +43,7 @@ from googlenet.knobs import block_count, min_block_count
 from googlenet.templates import TEMPLATES, matches
 from googlenet.lessons import BlockLesson, lesson
 from googlenet.presets import PRESETS, preset_names
-from googlenet.render import COLORS, LEVELS, GraphvizMissing, RenderError, block_dot, expandable, legend, render, to_dot
+from googlenet.render import COLORS, LEVELS, GraphvizMissing, RenderBusy, RenderError, block_dot, expandable, legend, render, to_dot
 from googlenet.spec import Block, InputTooSmall, Network, SpecError
 
 from . import charts, figures, i18n, jobs, state, tables, viewlink
@@ -71,10 +71,13 @@ def dot_text(net: Network, level: str, expand: str | None, color: str, numbers: 
 def diagram_file(net: Network, level: str, expand: str | None, color: str, numbers: bool, theme: str, fmt: str, lang: str = "en") -> bytes:
     """The diagram rendered by ``dot`` (SVG for the page, PNG/SVG for download), in ``lang``'s
     words. A drawing that failed (too large, or ``dot`` out of time) fails again at once from
-    the cache: a link that cost ``dot`` its time limit once does not cost it again on every rerun."""
-    data, err = _diagram_outcome(net, level, expand, color, numbers, theme, fmt, lang)
-    if err is not None:
-        raise err
+    the cache: a link that cost ``dot`` its time limit once does not cost it again on every rerun.
+    The cache keeps the failure's class and message, not the exception (whose traceback would
+    grow with every raise and hold the session's frames); a busy server is not cached."""
+    data, failed = _diagram_outcome(net, level, expand, color, numbers, theme, fmt, lang)
+    if failed is not None:
+        cls, message = failed
+        raise cls(message)
     return data
 
 
@@ -82,8 +85,10 @@ def diagram_file(net: Network, level: str, expand: str | None, color: str, numbe
 def _diagram_outcome(net: Network, level: str, expand: str | None, color: str, numbers: bool, theme: str, fmt: str, lang: str = "en"):
     try:
         return render(dot_text(net, level, expand, color, numbers, theme, lang), fmt), None
+    except RenderBusy:
+        raise  # lru_cache keeps no raised call: the next rerun tries again
     except RenderError as err:
-        return None, err
+        return None, (type(err), str(err))
 
 
 @lru_cache(maxsize=64)

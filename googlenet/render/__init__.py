@@ -30,6 +30,7 @@ from .export import (
     SCALES,
     GraphvizMissing,
     Rendered,
+    RenderBusy,
     RenderError,
     find_dot,
     fit_dpi,
@@ -47,6 +48,6 @@ __all__ = [
     "CAIRO_MAX_SIDE", "COLORS", "DEFAULT_DPI", "FITS", "FONT", "FONT_SIZE", "FORMATS", "GraphvizMissing",
     "KIND_COLORS", "LEVELS", "MAX_CONCURRENT", "MAX_DPI", "MAX_NODES", "MAX_PNG_PIXELS", "MIN_DPI",
     "MIN_LEGIBLE_SCALE", "NO_WEIGHTS", "ORIENTATIONS", "RENDER_TIMEOUT", "SCALES", "SMALL_SIZE", "THEMES",
-    "VIRIDIS", "WORDS", "Rendered", "RenderError", "block_dot", "expandable", "find_dot", "fit_dpi", "html",
+    "VIRIDIS", "WORDS", "Rendered", "RenderBusy", "RenderError", "block_dot", "expandable", "find_dot", "fit_dpi", "html",
     "layout_size", "legend", "png_size", "quote", "render", "si", "text_on", "to_dot",
 ]

@@ -37,6 +37,10 @@ class RenderError(RuntimeError):
     """``dot`` failed, timed out, or was asked for something it cannot make."""
 
 
+class RenderBusy(RenderError):
+    """Every ``dot`` slot stayed taken: a refusal of the moment, not of the drawing."""
+
+
 class GraphvizMissing(RenderError):
     """No ``dot`` on the PATH."""
 
@@ -89,7 +93,7 @@ def _run(args: list[str], source: bytes) -> subprocess.CompletedProcess:
     one of the ``MAX_CONCURRENT`` slots first."""
     timeout = RENDER_TIMEOUT
     if not _SLOTS.acquire(timeout=timeout):
-        raise RenderError(f"the server is drawing {MAX_CONCURRENT} diagrams already; try again in a moment")
+        raise RenderBusy(f"the server is drawing {MAX_CONCURRENT} diagrams already; try again in a moment")
     try:
         done = subprocess.run(args, input=source, capture_output=True, timeout=timeout, check=False)
     except FileNotFoundError:
