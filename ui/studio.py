@@ -92,6 +92,13 @@ def _diagram_outcome(net: Network, level: str, expand: str | None, color: str, n
 
 
 @lru_cache(maxsize=64)
+def diagram_legend(net: Network, color: str, level: str, expand: str | None, lang: str = "en") -> tuple[tuple[str, str], ...]:
+    """The legend under a diagram: the kinds (or the colour scale) that drawing uses. Building
+    it lays the network out as the drawing does (tens of ms at layers level), so it is cached."""
+    return tuple(tuple(x) for x in legend(color, analyze(net), level, expand=expand, words=i18n.diagram_words(lang)))
+
+
+@lru_cache(maxsize=64)
 def block_svg(net: Network, block: str, theme: str, lang: str = "en") -> bytes:
     return render(block_dot(analyze(net), block, theme=theme, words=i18n.diagram_words(lang)), "svg")
 
@@ -829,7 +836,7 @@ def diagram(
     changed, token = diagram_view.design_changes(key, net)
     selected = st.session_state.get(select_key) if select_key else None
     _show_svg(
-        svg, legend(opts.color, a, opts.level, expand=opts.expand, words=i18n.diagram_words(lang)), height, _("Diagram of {name} at the level of {level}").format(name=net.name, level=opts.level),
+        svg, diagram_legend(net, opts.color, opts.level, opts.expand, lang), height, _("Diagram of {name} at the level of {level}").format(name=net.name, level=opts.level),
         opts.theme, key, focus=diagram_view.lecture_focus([g.key for g in a.blocks]), changed=changed, change_token=token,
         selected=selected, marked=marked, select_key=select_key,
     )
