@@ -24,7 +24,7 @@ APP = str(ROOT / "app.py")
 
 # Modules whose lru_caches hold results keyed by the design or network; clearing them makes a
 # rerun cost what a slider move to a new design costs. Caches of constants are kept.
-CACHED_MODULES = ("googlenet.analysis", "googlenet.render", "ui.state", "ui.studio", "ui.tables", "ui.charts")
+CACHED_MODULES = ("googlenet.analysis", "googlenet.render", "ui.state", "ui.studio", "ui.tables", "ui.charts", "ui.figures")
 KEEP = {"preset_network", "family_analyses", "script", "_reserved"}
 
 
@@ -104,7 +104,7 @@ class PageDriver:
 
 def page_functions(sc: Scenario, count: int):
     """The functions the main page calls for one design, as zero-argument callables."""
-    from ui import charts, state, studio, tables
+    from ui import charts, figures, state, studio, tables
     from googlenet.render import legend, render, to_dot
 
     d = state.with_count(state.from_preset(sc.preset), sc.stage, count)
@@ -121,7 +121,7 @@ def page_functions(sc: Scenario, count: int):
         "metrics": lambda: tables.metrics(analyze(net), analyze(origin)),
         "layer table": lambda: tables.layer_totals(tables.layers(analyze(net))),
         "charts": lambda: (charts.cost_per_block(analyze(net)), charts.channel_allocation(analyze(net)), charts.depth_profile(analyze(net))),
-        "CSV + config (exports)": lambda: (studio.csv_text(net), studio.config_text(net)),
+        "CSV + config (exports)": lambda: (figures.csv_bytes(net, False), studio.config_text(net)),
     }
     # every part starts from cold caches except the analysis it reads, which the page makes first
     setup = lambda: (clear_caches(), analyze(net), analyze(origin))  # noqa: E731

@@ -4,7 +4,7 @@ Inception-v3 and later) without its factorised convolutions."""
 
 import streamlit as st
 
-from googlenet.report import PROSE
+from googlenet import report
 from ui import charts, figures, i18n, studio, tables
 from ui.i18n import _
 from ui.state import md_literal, stem
@@ -86,7 +86,7 @@ else:
     st.info(_("This block has no factorised pairs (1×n → n×1, or 3×3 → 3×3); Inception-v3 and later blocks do."))
 st.caption(_("{why} {rule}.").format(
     why=_("Counterfactual costs are computed from the same convolutions built in PyTorch (see tests)."),
-    rule=i18n.translate(PROSE["counting_rule"])))
+    rule=i18n.translate(report.COUNTING_RULE)))
 
 st.header(_("Export the block figure"), divider="gray")
 fig = figures.figure_options("block", default_orientation="bt", block=True)

@@ -5,7 +5,7 @@ demand) the measured CPU latency of a real forward pass."""
 import streamlit as st
 
 from googlenet.naming import RULES, load_lines
-from ui import i18n, interop, state, studio
+from ui import i18n, interop, state, studio, tables
 from ui.i18n import _
 
 studio.page()
@@ -64,7 +64,7 @@ if checks is not None:
                  icon=":material/cancel:")
     else:
         st.success(_("All {n} checks agree with torchinfo.").format(n=len(checks)), icon=":material/check_circle:")
-    st.table(interop.checks_table(checks))
+    st.table(tables.checks(checks))
 
 st.header(_("CPU latency"), divider="gray")
 st.caption(_("A real forward pass (random weights, batch 1, eval mode); the median of 20 timed passes after 3 warm-ups."))

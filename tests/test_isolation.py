@@ -126,12 +126,12 @@ def test_no_cache_holds_a_model_or_anything_mutable(monkeypatch):
 
     run_every_page(SESSIONS)
     # what the deferred downloads make only when clicked
-    from ui import figures, state, studio
+    from ui import figures, interop, state, studio
 
     net = state.from_query(SESSIONS[0]).design.network()
     studio.diagram_file(net, "blocks", None, "kind", False, "light", "png")
     figures.figure_file(net, "blocks", None, "kind", False, "light", figures.FigureOptions(), "png")
-    studio.python_code(net)
+    interop.python_code(net, "en")
 
     used = {name for name, values in returned.items() if values}
     assert {"ui.studio._diagram_outcome", "ui.figures.csv_bytes", "ui.figures.figure_file", "ui.studio.checks_of", "ui.studio.block_lesson", "ui.studio.family_analyses"} <= used

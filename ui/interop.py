@@ -11,11 +11,8 @@ from functools import lru_cache
 
 import streamlit as st
 
-import pandas as pd
-
 from googlenet import codegen, importer, onnx_export
 from googlenet import limits as L
-from googlenet.checks import Check
 from googlenet.spec import Network, SpecError
 
 from . import i18n, state
@@ -28,18 +25,6 @@ NETRON = N_("Open it in Netron: drop it on netron.app, or run `pip install netro
 def python_code(net: Network, lang: str) -> str:
     """The design as a standalone PyTorch file, its comments in ``lang`` (the code is the same)."""
     return codegen.to_python(net, words=None if lang == i18n.SOURCE else i18n.code_words(lang, net.description))
-
-
-def checks_table(checks: tuple[Check, ...]) -> pd.DataFrame:
-    """torchinfo's verdicts as a table, one row per check, indexed by the check."""
-    verdict = {True: _("agrees"), False: _("differs")}
-    rows = [{
-        _("Check"): i18n.check_name(c), _("Verdict"): verdict[c.agrees],
-        _("Ours"): f"{c.ours:,}" if isinstance(c.ours, int) else i18n.check_value(c, "ours"),
-        "torchinfo": f"{c.theirs:,}" if isinstance(c.theirs, int) else i18n.check_value(c, "theirs"),
-        _("Note"): i18n.check_note(c),
-    } for c in checks]
-    return pd.DataFrame(rows, columns=[_("Check"), _("Verdict"), _("Ours"), "torchinfo", _("Note")]).set_index(_("Check"))
 
 
 @lru_cache(maxsize=2)

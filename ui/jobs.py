@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
+from .i18n import N_  # marks a msgid; ui.i18n translates it where shown
+
 T = TypeVar("T")
 
 
@@ -31,10 +33,6 @@ class Waiting:
     position: int  # 1: next after the one running
     running: str  # what the running job does, e.g. "measurement"
     waited_s: float
-
-
-def N_(message: str) -> str:
-    return message  # marks a msgid for the catalog (``ui.i18n`` translates it where shown)
 
 
 # What the queue's jobs are called in its messages (the ``what`` and ``running`` values).

@@ -38,7 +38,6 @@ from googlenet import analyze, config, report
 from googlenet import limits as L
 from googlenet.analysis import Analysis
 from googlenet.checks import Check, TooLargeToRun, measure_latency, torchinfo_check
-from googlenet.codegen import to_python
 from googlenet.knobs import block_count, min_block_count
 from googlenet.templates import TEMPLATES, matches
 from googlenet.lessons import BlockLesson, lesson
@@ -46,7 +45,7 @@ from googlenet.presets import PRESETS, preset_names
 from googlenet.render import COLORS, LEVELS, GraphvizMissing, RenderBusy, RenderError, block_dot, expandable, legend, render, to_dot
 from googlenet.spec import Block, InputTooSmall, Network, SpecError
 
-from . import charts, figures, i18n, jobs, state, tables, viewlink
+from . import charts, figures, i18n, interop, jobs, state, tables, viewlink
 from . import diagram as diagram_view
 from . import format as fmt
 from .history import History
@@ -104,18 +103,8 @@ def block_svg(net: Network, block: str, theme: str, lang: str = "en") -> bytes:
 
 
 @lru_cache(maxsize=32)
-def csv_text(net: Network) -> str:
-    return report.to_csv(analyze(net))
-
-
-@lru_cache(maxsize=32)
 def config_text(net: Network) -> str:
     return config.dumps(net)
-
-
-@lru_cache(maxsize=32)
-def python_code(net: Network) -> str:
-    return to_python(net)
 
 
 @lru_cache(maxsize=16)
@@ -170,7 +159,7 @@ def theme() -> str:
     return "dark" if kind == "dark" else "light"
 
 
-NO_EXPAND_ = "(none)"  # the "Open one stage or block" box's nothing
+NO_EXPAND_ = N_("(none)")  # the "Open one stage or block" box's nothing
 
 
 # --- shared state -----------------------------------------------------------------------------
@@ -774,18 +763,13 @@ class DiagramOptions:
     theme: str = "light"
 
 
-NO_EXPAND = N_("(none)")  # the same words as NO_EXPAND_, for the catalog
-COUNTING = N_("MACs = multiply-accumulates of conv and linear layers (bias, BatchNorm, activations, pooling and concat not counted); FLOPs = 2 × MACs; bytes are fp32, batch 1")
-assert COUNTING == report.COUNTING_RULE, "the counting rule's catalog entry follows googlenet.report"
-
-
 def diagram_options(a: Analysis, prefix: str = "main") -> DiagramOptions:
     cols = st.columns([3, 3, 3, 2])
     level = cols[0].segmented_control(
         _("Level"), LEVELS, default="blocks", required=True, key=f"{prefix}_level",
         format_func=lambda lv: {"stages": _("stages"), "blocks": _("blocks"), "layers": _("layers")}.get(lv, lv),
     )
-    none = _(NO_EXPAND)  # the option itself, not a format_func: the same in every view of the widget
+    none = _(NO_EXPAND_)  # the option itself, not a format_func: the same in every view of the widget
     names = [none] + expandable(a)
     key = f"{prefix}_expand"
     if st.session_state.get(key) not in names:
@@ -842,7 +826,7 @@ def diagram(
     )
     if not caption:
         return
-    text = _("Scroll or pinch to zoom, drag to pan, type a name to find it, click a node to select it.") + " " + _(COUNTING) + "."
+    text = _("Scroll or pinch to zoom, drag to pan, type a name to find it, click a node to select it.") + " " + i18n.translate(report.COUNTING_RULE) + "."
     if selected:
         text = _("Selected: {name}").format(name=state.md_literal(selected)) + " · " + text
     st.caption(text)
@@ -919,7 +903,7 @@ def layer_table(a: Analysis, prefix: str = "main", selected: str | None = None) 
         styled, hide_index=True, width="stretch", height=420, column_config=config_, key=f"{prefix}_table",
         on_select=picked, selection_mode="single-row",
     )
-    st.caption(_(COUNTING) + ". " + _("Aux-head rows (training only) are named by their head in Stage. The first row holds the totals of the rows shown; click a row to select its layer."))
+    st.caption(i18n.translate(report.COUNTING_RULE) + ". " + _("Aux-head rows (training only) are named by their head in Stage. The first row holds the totals of the rows shown; click a row to select its layer."))
 
 
 # --- exports ------------------------------------------------------------------------------------
@@ -940,7 +924,7 @@ def exports(cur: Current, opts: DiagramOptions, prefix: str = "main") -> None:
         key=f"{prefix}_dl_json", on_click="ignore", icon=":material/data_object:",
     )
     cols[2].download_button(
-        _("PyTorch code"), data=lambda: python_code(net), file_name=state.file_name(d, "py"), mime="text/x-python",
+        _("PyTorch code"), data=lambda: interop.python_code(net, i18n.SOURCE), file_name=state.file_name(d, "py"), mime="text/x-python",
         key=f"{prefix}_dl_py", on_click="ignore", icon=":material/code:",
     )
 

@@ -14,6 +14,7 @@ from googlenet.checks import Check
 from googlenet.lessons import BlockLesson
 
 from . import format as fmt
+from . import i18n
 from .i18n import N_, _
 
 UNITS = fmt.UNITS
@@ -52,7 +53,7 @@ def metrics(a: Analysis, origin: Analysis | None, units: str = "auto") -> list[M
         Metric(N_("Params"), count(t.params, units), delta(t.params, o and o.params, lambda v: count(v, units)),
                _("{params} trainable numbers (weights, biases, BatchNorm scales)").format(params=f"{t.params:,}") + aux),
         Metric(N_("MACs"), count(t.macs, units), delta(t.macs, o and o.macs, lambda v: count(v, units)),
-               _("{macs} multiply-accumulates per image.").format(macs=f"{t.macs:,}") + " " + _(report.COUNTING_RULE)),
+               _("{macs} multiply-accumulates per image.").format(macs=f"{t.macs:,}") + " " + i18n.translate(report.COUNTING_RULE)),
         Metric(N_("FLOPs"), count(t.flops, units), delta(t.flops, o and o.flops, lambda v: count(v, units)),
                f"{t.flops:,} = 2 × MACs"),
         Metric(N_("Depth"), str(t.depth), delta(t.depth, o and o.depth, str),
@@ -249,16 +250,12 @@ def family(entries: list[tuple[str, str, Analysis]], readable: bool = False) -> 
 
 
 def checks(items: list[Check] | tuple[Check, ...]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "Check": c.name,
-                "Verdict": c.verdict,
-                "Ours": f"{c.ours:,}" if isinstance(c.ours, int) else str(c.ours),
-                "torchinfo": f"{c.theirs:,}" if isinstance(c.theirs, int) else str(c.theirs),
-                "Note": c.note,
-            }
-            for c in items
-        ],
-        columns=["Check", "Verdict", "Ours", "torchinfo", "Note"],
-    )
+    """torchinfo's verdicts as a table, one row per check, indexed by the check, in the reader's language."""
+    verdict = {True: _("agrees"), False: _("differs")}
+    rows = [{
+        _("Check"): i18n.check_name(c), _("Verdict"): verdict[c.agrees],
+        _("Ours"): f"{c.ours:,}" if isinstance(c.ours, int) else i18n.check_value(c, "ours"),
+        "torchinfo": f"{c.theirs:,}" if isinstance(c.theirs, int) else i18n.check_value(c, "theirs"),
+        _("Note"): i18n.check_note(c),
+    } for c in items]
+    return pd.DataFrame(rows, columns=[_("Check"), _("Verdict"), _("Ours"), "torchinfo", _("Note")]).set_index(_("Check"))
