@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass, replace
 
+from .layers import shape_str
 from .spec import Block, Network
 
 WHATS = ("network", "count", "widths", "structure", "added", "removed")
@@ -57,7 +58,7 @@ def diff(a: Network, b: Network) -> list[Change]:
     """Every difference from ``a`` to ``b``, in the order of the network (network fields first)."""
     out: list[Change] = []
     for what, va, vb in (
-        ("input", "×".join(map(str, a.input)), "×".join(map(str, b.input))),
+        ("input", shape_str(a.input), shape_str(b.input)),
         ("classes", str(a.classes), str(b.classes)),
         ("width multiplier", f"{a.width:g}", f"{b.width:g}"),
         ("aux heads", "on" if a.aux_enabled and a.aux else "off", "on" if b.aux_enabled and b.aux else "off"),

@@ -84,28 +84,6 @@ def table(a: Analysis) -> str:
     return "\n".join(out) + "\n"
 
 
-CSV_COLUMNS = (
-    "name",
-    "kind",
-    "stage",
-    "block",
-    "branch",
-    "aux",
-    "kernel",
-    "stride",
-    "input_shape",
-    "output_shape",
-    "params",
-    "macs",
-    "flops",
-    "output_elements",
-    "output_bytes",
-    "receptive_field",
-    "receptive_field_in_image",
-    "jump",
-)
-
-
 # The header row by column: the column names themselves unless a caller passes translated
 # headers (``to_csv(a, headers=…)``; the interface passes its language's). Scripts that read the
 # file by header should ask for the default.
@@ -129,6 +107,7 @@ CSV_HEADERS: dict[str, str] = {
     "receptive_field_in_image": "receptive_field_in_image",
     "jump": "jump",
 }
+CSV_COLUMNS = tuple(CSV_HEADERS)  # the columns, in order
 
 
 def csv_rows(a: Analysis) -> list[dict[str, object]]:

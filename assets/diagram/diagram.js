@@ -245,7 +245,7 @@ class Diagram {
         placed = true;
       }
     }
-    if (!placed && old && old.svgKey === this.svgKey(data) ) {
+    if (!placed && old && old.svgKey === this.svgKey()) {
       this.s = this.clampScale(old.s);
       this.centreOn(old.cx, old.cy);
       placed = true;
@@ -255,7 +255,7 @@ class Diagram {
     this.apply();
   }
 
-  svgKey(data) { return `${data.key}|${this.W}x${this.H}`; }
+  svgKey() { return `${this.key}|${this.W}x${this.H}`; }
 
   themeColors(svg) {
     // the page's background behind the drawing: Graphviz's own background polygon goes
@@ -284,6 +284,7 @@ class Diagram {
       const tip = title ? (title.getAttribute("xlink:title") || title.getAttributeNS("http://www.w3.org/1999/xlink", "title") || "") : "";
       const n = {
         id: g.id, key: g.id.slice(2), el: g, cluster: g.id.startsWith("c:"), tip,
+        names: new Set(tip.split(/[\s,:()]+/).filter(Boolean)),  // the words of its tooltip: a folded run lists every name
         x: (r.left - stageBox.left) / s, y: (r.top - stageBox.top) / s, w: r.width / s, h: r.height / s,
       };
       this.nodes.push(n);
@@ -299,7 +300,7 @@ class Diagram {
     const direct = this.byId.get("c:" + key) || this.byId.get("n:" + key);
     if (direct) return direct;
     for (const n of this.nodes) {
-      if (n.tip && n.tip.split(/[\s,:()]+/).includes(key)) return n;
+      if (n.names.has(key)) return n;
     }
     const dot = key.lastIndexOf(".");
     return dot > 0 ? this.resolve(key.slice(0, dot)) : null;
@@ -478,16 +479,16 @@ class Diagram {
       if (d < bestD) { bestD = d; best = n; }
     }
     const anchor = best ? { id: best.id, dx: cx - (best.x + best.w / 2), dy: cy - (best.y + best.h / 2) } : null;
-    saveView(this.key, { s: this.s, cx, cy, anchor, token: this.token, svgKey: `${this.key}|${this.W}x${this.H}` });
+    saveView(this.key, { s: this.s, cx, cy, anchor, token: this.token, svgKey: this.svgKey() });
   }
 
-  zoomAt(factor, px, py) {
+  zoomAt(factor, px, py, save = true) {
     const s = this.clampScale(this.s * factor);
     const ux = (px - this.tx) / this.s, uy = (py - this.ty) / this.s;
     this.s = s;
     this.tx = px - ux * s;
     this.ty = py - uy * s;
-    this.apply();
+    this.apply(save);
   }
 
   act(what) {
@@ -584,7 +585,7 @@ class Diagram {
       if (this.pinch && e.type === "touchmove") {
         this.tx += mx - this.pinch.mx; this.ty += my - this.pinch.my;
         this.apply(false);
-        if (this.pinch.dist > 0) this.zoomAt(dist / this.pinch.dist, mx, my);
+        if (this.pinch.dist > 0) this.zoomAt(dist / this.pinch.dist, mx, my, false);  // saved when the pinch ends
       }
       this.pinch = { mx, my, dist };
       this.down = null;
