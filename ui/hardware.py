@@ -27,7 +27,7 @@ from googlenet.spec import Network, SpecError
 from . import i18n, jobs, state
 from .charts import PALETTE, Figure, _figure, _text
 from .i18n import N_, _
-from .studio import plotly_figure
+from .studio import plotly_figure, show_wait
 
 BATCHES = (1, 2, 4, 8, 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 4096)
 DTYPE_LABELS = {"fp32": "fp32", "fp16": N_("fp16 mixed precision"), "bf16": N_("bf16 mixed precision")}
@@ -383,9 +383,7 @@ def resolve(choice: Choice) -> devices.Device:
     if choice.device == devices.THIS_CPU and devices.measured() is None:
         slot = st.empty()
 
-        def in_line(w: jobs.Waiting) -> None:
-            slot.info(_("Waiting for the server: another {running} is running (position {position})…").format(
-                running=_(jobs.JOB_WORDS.get(w.running, w.running)), position=w.position), icon=":material/hourglass_top:")
+        in_line = show_wait(slot)
 
         def measure() -> devices.Device:
             slot.empty()
@@ -523,9 +521,7 @@ def measure_section(net: Network) -> None:
                       help=_("stops the measurement at the next pass"))
         bar = st.empty()  # the wait in line, then the progress
 
-        def in_line(w: jobs.Waiting) -> None:
-            bar.info(_("Waiting for the server: another {running} is running (position {position})…").format(
-                running=_(jobs.JOB_WORDS.get(w.running, w.running)), position=w.position), icon=":material/hourglass_top:")
+        in_line = show_wait(bar)
 
         def progress(done: int, total: int) -> None:
             bar.progress(done / total if total else 1.0, text=_("Pass {done} of {total} (warm-up first)").format(done=done, total=total))

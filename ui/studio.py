@@ -1028,6 +1028,14 @@ def compare_side(side: str) -> Analysis | None:
 # --- checks -----------------------------------------------------------------------------------------
 
 
+def show_wait(slot) -> Callable[[jobs.Waiting], None]:
+    """A callback for the server's line: ``slot`` says where this session waits, and for what."""
+    def in_line(w: jobs.Waiting) -> None:
+        slot.info(_("Waiting for the server: another {running} is running (position {position})…").format(
+            running=_(jobs.JOB_WORDS.get(w.running, w.running)), position=w.position), icon=":material/hourglass_top:")
+    return in_line
+
+
 def latency(net: Network) -> None:
     """A button that times real CPU forward passes, with progress, one session at a time per
     server (the others wait in line, shown); the size guard's refusal is shown."""
@@ -1035,9 +1043,7 @@ def latency(net: Network) -> None:
     if st.button(_("Measure CPU latency"), key="code_measure", help=_("Builds the model with random weights and times forward passes, batch 1")):
         bar = st.empty()  # the wait in line, then the progress
 
-        def waiting(w: jobs.Waiting) -> None:
-            bar.info(_("Waiting for the server: another {running} is running (position {position})…").format(
-                running=_(jobs.JOB_WORDS.get(w.running, w.running)), position=w.position), icon=":material/hourglass_top:")
+        waiting = show_wait(bar)
 
         def progress(done: int, total: int) -> None:
             bar.progress(done / total if total else 1.0, text=_("Forward pass {done} of {total}").format(done=done, total=total))
