@@ -54,7 +54,7 @@ else:
 st.header(_("Diagrams"), divider="gray")
 level = st.segmented_control(
     _("Level"), ["stages", "blocks", "layers"], default="blocks", required=True, key="compare_level",
-    format_func=lambda lv: {"stages": _("stages"), "blocks": _("blocks"), "layers": _("layers")}[lv],
+    format_func=studio.level_label,
 )
 opts = studio.DiagramOptions(level=level, theme=studio.theme())
 left, right = st.columns(2)

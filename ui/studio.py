@@ -763,11 +763,19 @@ class DiagramOptions:
     theme: str = "light"
 
 
+LEVEL_LABELS = {"stages": N_("stages"), "blocks": N_("blocks"), "layers": N_("layers")}
+
+
+def level_label(level: str) -> str:
+    """A diagram level's name in the reader's language."""
+    return _(LEVEL_LABELS.get(level, level))
+
+
 def diagram_options(a: Analysis, prefix: str = "main") -> DiagramOptions:
     cols = st.columns([3, 3, 3, 2])
     level = cols[0].segmented_control(
         _("Level"), LEVELS, default="blocks", required=True, key=f"{prefix}_level",
-        format_func=lambda lv: {"stages": _("stages"), "blocks": _("blocks"), "layers": _("layers")}.get(lv, lv),
+        format_func=level_label,
     )
     none = _(NO_EXPAND_)  # the option itself, not a format_func: the same in every view of the widget
     names = [none] + expandable(a)
