@@ -486,8 +486,14 @@ class Crowd:
         return [f"c1={r.c1}: {p}" for r in self.single + self.crowd for p in r.problems]
 
     @staticmethod
-    def per_response(usage: Usage, times: list[float]) -> str:
-        return f"{usage.server_s / len(times):.3f} s" if times else "–"
+    def cpu_per_response(usage: Usage, times: list[float]) -> float | None:
+        """The server's CPU seconds per timed response in a phase."""
+        return usage.server_s / len(times) if times else None
+
+    @classmethod
+    def per_response(cls, usage: Usage, times: list[float]) -> str:
+        cpu = cls.cpu_per_response(usage, times)
+        return "–" if cpu is None else f"{cpu:.3f} s"
 
     def lines(self) -> list[str]:
         return [f"{k}: {v}" for k, v in self.rows()]  # rows(): each driver's own report
